@@ -1,0 +1,11 @@
+"""Import every table so that Base.metadata is complete (Alembic and tests use it)."""
+
+from bot.db import Base
+from bot.incidents import models as incident_models
+from bot.nudges import models as nudge_models
+from bot.pagerduty import models as pagerduty_models
+from bot.postmortems import models as postmortem_models
+
+metadata = Base.metadata
+
+__all__ = ["incident_models", "metadata", "nudge_models", "pagerduty_models", "postmortem_models"]

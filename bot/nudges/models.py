@@ -1,0 +1,3 @@
+"""Tables of the nudges feature."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the pagerduty feature."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the postmortems feature."""
+
+from __future__ import annotations
