@@ -1,0 +1,135 @@
+"""Data access for incidents. Every function takes a keyword-only session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.db import utcnow
+from bot.incidents.models import ChannelMessage, Incident, ProcessedDelivery, TimelineEntry
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def get(incident_id: int, *, session: Session) -> Incident | None:
+    """Return an incident by id."""
+    return session.get(Incident, incident_id)
+
+
+def get_by_number(number: int, *, session: Session) -> Incident | None:
+    """Return an incident by its sequential number."""
+    return session.scalar(select(Incident).where(Incident.number == number))
+
+
+def get_by_channel(channel_id: str, *, session: Session) -> Incident | None:
+    """Return the incident whose dedicated channel this is."""
+    return session.scalar(select(Incident).where(Incident.channel_id == channel_id))
+
+
+def get_by_request_key(key: str, *, session: Session) -> Incident | None:
+    """Return the incident created by a given modal submit or slash command, if any."""
+    return session.scalar(select(Incident).where(Incident.request_key == key))
+
+
+def incident_id_for_channel(channel_id: str, *, session: Session) -> int | None:
+    """Return only the id of a channel's incident (cheap, for the event hot path)."""
+    return session.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
+
+
+def next_number(*, session: Session) -> int:
+    """Return the next sequential incident number."""
+    return int(session.scalar(select(func.coalesce(func.max(Incident.number), 0))) or 0) + 1
+
+
+def list_open(*, session: Session) -> Sequence[Incident]:
+    """Return open incidents, newest first."""
+    return session.scalars(
+        select(Incident).where(Incident.status != "resolved").order_by(Incident.number.desc())
+    ).all()
+
+
+def list_unfinished_setup(*, session: Session, max_attempts: int) -> Sequence[int]:
+    """Return ids of incidents whose Slack setup or sync has not completed."""
+    return session.scalars(
+        select(Incident.id)
+        .where(
+            ((Incident.setup_done_at.is_(None)) & (Incident.setup_attempts < max_attempts))
+            | Incident.sync_needed.is_(True)
+        )
+        .order_by(Incident.id)
+    ).all()
+
+
+def add_timeline_entry(
+    incident_id: int,
+    *,
+    session: Session,
+    kind: str,
+    text: str,
+    actor_id: str | None = None,
+    permalink: str | None = None,
+    occurred_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Add a timeline entry; return False when one with the same dedupe_key already exists."""
+    values = {
+        "incident_id": incident_id,
+        "kind": kind,
+        "text": text,
+        "actor_id": actor_id,
+        "permalink": permalink,
+        "occurred_at": occurred_at or utcnow(),
+        "dedupe_key": dedupe_key,
+        "data": data or {},
+    }
+    if dedupe_key is None:
+        session.add(TimelineEntry(**values))
+        session.flush()
+        return True
+    stmt = _insert(session, TimelineEntry).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
+    return bool(session.execute(stmt).rowcount)
+
+
+def timeline(incident_id: int, *, session: Session) -> Sequence[TimelineEntry]:
+    """Return an incident's timeline, oldest first."""
+    return session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id)
+        .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+    ).all()
+
+
+def record_message(
+    incident_id: int, *, session: Session, ts: str, user_id: str, posted_at: datetime
+) -> None:
+    """Record a human message (time and author) and move the incident's activity clock."""
+    stmt = _insert(session, ChannelMessage).values(
+        incident_id=incident_id, ts=ts, user_id=user_id, posted_at=posted_at
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["incident_id", "ts"]))
+    session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .where(
+            (Incident.last_human_message_at.is_(None))
+            | (Incident.last_human_message_at < posted_at)
+        )
+        .values(last_human_message_at=posted_at)
+    )
+
+
+def claim_delivery(key: str, *, session: Session) -> bool:
+    """Record an inbound delivery id; return False when it was already processed."""
+    stmt = _insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
+    return bool(session.execute(stmt.on_conflict_do_nothing(index_elements=["key"])).rowcount)

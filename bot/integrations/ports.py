@@ -1,0 +1,133 @@
+"""Ports: what the domain asks of the outside world. Adapters implement them per vendor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class IntegrationError(Exception):
+    """A vendor call failed after retries; the message is safe to show to users."""
+
+
+class NotConfigured(IntegrationError):
+    """The integration has no credentials configured."""
+
+
+class AuthError(IntegrationError):
+    """The vendor refused our credentials (401/403)."""
+
+
+class NotFound(IntegrationError):
+    """The vendor has no such object."""
+
+
+class Unavailable(IntegrationError):
+    """The vendor is down, timing out or rate limiting us beyond our retries."""
+
+
+class ChatError(IntegrationError):
+    """Slack answered ok:false; `code` is Slack's error string."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    """A Slack user as the domain needs it."""
+
+    id: str
+    name: str
+    email: str | None
+    tz: str | None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class FileShare:
+    """A file to share in a channel (for example an .ics invitation)."""
+
+    filename: str
+    content: bytes
+    title: str
+    initial_comment: str | None = None
+
+
+class ChatPort(Protocol):
+    """Slack, as seen by the domain. Blocks are plain dicts built by bot.slack.blocks."""
+
+    def create_channel(self, name: str) -> str:
+        """Create a public channel and return its id; raise ChatError('name_taken') if taken."""
+        ...
+
+    def resolve_channel(self, name_or_id: str) -> str:
+        """Return the id of a channel given by name or id, joining it if needed."""
+        ...
+
+    def invite(self, channel: str, user_ids: list[str]) -> None:
+        """Invite users to a channel, ignoring those already in it."""
+        ...
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        """Set a channel's topic."""
+        ...
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post a message and return its ts."""
+        ...
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Edit a message in place."""
+        ...
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Post a message only one user sees."""
+        ...
+
+    def send_dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
+        """Send a direct message and return its ts."""
+        ...
+
+    def pin(self, channel: str, ts: str) -> None:
+        """Pin a message (already pinned is fine)."""
+        ...
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """Return a message's permalink, or None if Slack cannot give one."""
+        ...
+
+    def user(self, user_id: str) -> ChatUser:
+        """Return a user's profile."""
+        ...
+
+    def user_by_email(self, email: str) -> ChatUser | None:
+        """Find a user by email, or None."""
+        ...
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Return the ids of a channel's members."""
+        ...
+
+    def share_file(self, channel: str, file: FileShare, thread_ts: str | None = None) -> None:
+        """Upload a file into a channel."""
+        ...
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal and return its view id."""
+        ...
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Publish a user's App Home tab."""
+        ...
