@@ -88,7 +88,11 @@ class FakeServer:
         if self._ssl_context is not None:
             httpd.socket = self._ssl_context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name=f"{self.name}-fake", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: httpd.serve_forever(poll_interval=0.05),
+            name=f"{self.name}-fake",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -134,7 +138,9 @@ class FakeServer:
     def fail(self, path_contains: str, status: int = 500, times: int = 1) -> None:
         """Answer the next matching requests with a server error."""
         self.inject(
-            lambda r: path_contains in r.path, lambda r: Response(status, {"error": "fake failure"}), times
+            lambda r: path_contains in r.path,
+            lambda r: Response(status, {"error": "fake failure"}),
+            times,
         )
 
     def rate_limited_body(self) -> Any:
