@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -99,7 +99,9 @@ def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     if not MIGRATIONS_DIR.is_dir():
-        raise RuntimeError(f"migrations folder not found at {MIGRATIONS_DIR}; install sevbot from a checkout")
+        raise RuntimeError(
+            f"migrations folder not found at {MIGRATIONS_DIR}; install sevbot from a checkout"
+        )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -128,3 +130,8 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def rowcount(result: object) -> int:
+    """Rows touched by an INSERT/UPDATE/DELETE result (typed access to ``CursorResult``)."""
+    return int(cast(CursorResult[Any], result).rowcount)

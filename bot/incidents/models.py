@@ -47,13 +47,18 @@ class Incident(Base):
     setup_done_at: Mapped[datetime | None]
     setup_attempts: Mapped[int] = mapped_column(default=0)
     setup_error: Mapped[str | None] = mapped_column(Text)
-    # Set when the announcement/topic must be re-rendered after a change.
-    sync_needed: Mapped[bool] = mapped_column(default=False)
+    # Background setup/sync is claimed with a lease so replicas never do it twice at once.
+    lease_until: Mapped[datetime | None]
+    # Each change bumps revision; the announcement, topic and kickoff are synced up to it.
+    revision: Mapped[int] = mapped_column(default=0)
+    synced_revision: Mapped[int] = mapped_column(default=0)
     last_human_message_at: Mapped[datetime | None]
     last_update_at: Mapped[datetime | None]
 
     timeline: Mapped[list[TimelineEntry]] = relationship(
-        back_populates="incident", order_by="TimelineEntry.occurred_at", cascade="all, delete-orphan"
+        back_populates="incident",
+        order_by="TimelineEntry.occurred_at",
+        cascade="all, delete-orphan",
     )
 
     @property
@@ -73,7 +78,9 @@ class TimelineEntry(Base):
     __table_args__ = (UniqueConstraint("incident_id", "dedupe_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[str | None] = mapped_column(String(64))

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
+from bot.db import rowcount, utcnow
 from bot.incidents.models import ChannelMessage, Incident, ProcessedDelivery, TimelineEntry
 
 
@@ -63,7 +63,10 @@ def list_unfinished_setup(*, session: Session, max_attempts: int) -> Sequence[in
         select(Incident.id)
         .where(
             ((Incident.setup_done_at.is_(None)) & (Incident.setup_attempts < max_attempts))
-            | Incident.sync_needed.is_(True)
+            | (
+                (Incident.setup_done_at.is_not(None))
+                & (Incident.synced_revision < Incident.revision)
+            )
         )
         .order_by(Incident.id)
     ).all()
@@ -98,7 +101,7 @@ def add_timeline_entry(
         return True
     stmt = _insert(session, TimelineEntry).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
-    return bool(session.execute(stmt).rowcount)
+    return bool(rowcount(session.execute(stmt)))
 
 
 def timeline(incident_id: int, *, session: Session) -> Sequence[TimelineEntry]:
@@ -132,4 +135,4 @@ def record_message(
 def claim_delivery(key: str, *, session: Session) -> bool:
     """Record an inbound delivery id; return False when it was already processed."""
     stmt = _insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
-    return bool(session.execute(stmt.on_conflict_do_nothing(index_elements=["key"])).rowcount)
+    return bool(rowcount(session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))))

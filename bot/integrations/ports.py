@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.incidents.domain import IncidentSnapshot
 
 
 class IntegrationError(Exception):
@@ -55,8 +58,34 @@ class FileShare:
     initial_comment: str | None = None
 
 
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message read back from a channel."""
+
+    ts: str
+    user: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel found by name."""
+
+    id: str
+    name: str
+    creator: str | None
+
+
 class ChatPort(Protocol):
     """Slack, as seen by the domain. Blocks are plain dicts built by bot.slack.blocks."""
+
+    def bot_user_id(self) -> str:
+        """Return the bot's own user id."""
+        ...
+
+    def find_channel(self, name: str) -> ChannelInfo | None:
+        """Find a channel by exact name, or None."""
+        ...
 
     def create_channel(self, name: str) -> str:
         """Create a public channel and return its id; raise ChatError('name_taken') if taken."""
@@ -104,6 +133,10 @@ class ChatPort(Protocol):
         """Pin a message (already pinned is fine)."""
         ...
 
+    def get_message(self, channel: str, ts: str) -> ChatMessage | None:
+        """Read one message back, or None if it is gone."""
+        ...
+
     def permalink(self, channel: str, ts: str) -> str | None:
         """Return a message's permalink, or None if Slack cannot give one."""
         ...
@@ -130,4 +163,46 @@ class ChatPort(Protocol):
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         """Publish a user's App Home tab."""
+        ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered chat message: fallback text plus Block Kit blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+
+class IncidentPresenter(Protocol):
+    """Renders incident messages for the chat tool (implemented by bot.slack.presenter)."""
+
+    def kickoff(self, incident: IncidentSnapshot) -> Message:
+        """Render the pinned kickoff message."""
+        ...
+
+    def announcement(self, incident: IncidentSnapshot) -> Message:
+        """Render the announcement in the incidents channel."""
+        ...
+
+    def topic(self, incident: IncidentSnapshot) -> str:
+        """Render the channel topic."""
+        ...
+
+    def status_update(self, incident: IncidentSnapshot, text: str, author_id: str) -> Message:
+        """Render a posted status update."""
+        ...
+
+    def change_notice(self, incident: IncidentSnapshot, change: str, actor_id: str) -> Message:
+        """Render a notice that something changed (severity, status, role...)."""
+        ...
+
+    def resolved_summary(
+        self, incident: IncidentSnapshot, highest_severity: str, duration_seconds: float
+    ) -> Message:
+        """Render the summary posted on resolve."""
+        ...
+
+    def setup_problem(self, incident: IncidentSnapshot, problem: str, final: bool) -> Message:
+        """Render a message telling the reporter that channel setup hit a problem."""
         ...

@@ -1,0 +1,103 @@
+"""What the incident flows need from the outside, passed in rather than imported."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import rowcount, utcnow
+from bot.incidents.models import Incident
+from bot.integrations.ports import ChatPort, IncidentPresenter
+from bot.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class IncidentDeclared:
+    """Emitted once an incident's channel is ready."""
+
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class IncidentChanged:
+    """Emitted after a severity, status or role change."""
+
+    incident_id: int
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class IncidentResolved:
+    """Emitted after an incident is resolved."""
+
+    incident_id: int
+
+
+class EventBus:
+    """In-process publish/subscribe: features react to incidents the domain does not know."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+
+    def subscribe(self, event_type: type, handler: Callable[[Any], None]) -> None:
+        """Call handler for every event of this type."""
+        self._handlers[event_type].append(handler)
+
+    def publish(self, event: object) -> None:
+        """Deliver an event to its handlers; a failing handler is logged, not propagated."""
+        for handler in self._handlers.get(type(event), []):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("event_handler_failed", event=type(event).__name__)
+
+
+@dataclass
+class IncidentContext:
+    """Settings, database and ports shared by the incident flows."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    chat: ChatPort
+    presenter: IncidentPresenter
+    bus: EventBus = field(default_factory=EventBus)
+    _announce_channel: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def announcement_channel(self) -> str:
+        """Resolve INCIDENTS_CHANNEL to an id once per process (joining it if needed)."""
+        with self._lock:
+            if self._announce_channel is None:
+                self._announce_channel = self.chat.resolve_channel(self.settings.incidents_channel)
+            return self._announce_channel
+
+
+def claim(incident_id: int, *, session: Session) -> bool:
+    """Take the background-work lease on an incident; False if another worker holds it."""
+    now = utcnow()
+    result = session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .where((Incident.lease_until.is_(None)) | (Incident.lease_until < now))
+        .values(lease_until=now + LEASE)
+    )
+    return bool(rowcount(result))
+
+
+def release(incident_id: int, *, session: Session) -> None:
+    """Give the lease back."""
+    session.execute(update(Incident).where(Incident.id == incident_id).values(lease_until=None))

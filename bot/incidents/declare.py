@@ -1,0 +1,283 @@
+"""Declaring an incident: record it at once, then set up its Slack channel in the background."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import session_scope, utcnow
+from bot.incidents import service
+from bot.incidents.context import IncidentContext, IncidentDeclared, claim, release
+from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
+from bot.incidents.models import Incident
+from bot.integrations.ports import ChatError, IntegrationError
+from bot.settings import Settings
+from bot.text import channel_name
+
+log = structlog.get_logger(__name__)
+
+MAX_SETUP_ATTEMPTS = 12
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Return the back-off before setup attempt number attempt+1 (30 s doubling, at most 15 min)."""
+    return timedelta(seconds=min(30 * 2 ** (attempt - 1), 900))
+
+
+_NAME_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class DeclareRequest:
+    """What a responder asked for, from the modal or the slash command."""
+
+    request_key: str
+    title: str
+    severity: str
+    reporter_id: str
+    description: str = ""
+    commander_id: str | None = None
+    invitees: list[str] = field(default_factory=list)
+
+
+def validate_title(title: str, settings: Settings) -> str:
+    """Return the stripped title or raise InvalidInput with the rule it broke."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("Please give the incident a title.")
+    if len(title) > settings.title_max_length:
+        raise InvalidInput(
+            f"The title is {len(title)} characters long; the limit is "
+            f"{settings.title_max_length}. Please shorten it."
+        )
+    return title
+
+
+def validate_severity(severity: str, settings: Settings) -> str:
+    """Return the severity if configured, else raise InvalidInput listing the valid ones."""
+    if severity not in settings.severity_names:
+        raise InvalidInput(
+            f"`{severity}` is not a severity here. "
+            f"Use one of: {', '.join(settings.severity_names)}."
+        )
+    return severity
+
+
+def open_declaration(
+    request: DeclareRequest, *, session_factory: Callable[[], Session], settings: Settings
+) -> tuple[IncidentSnapshot, bool]:
+    """Record a new incident (or return the one this request already created) and its number."""
+    title = validate_title(request.title, settings)
+    severity = validate_severity(request.severity, settings)
+    for _ in range(10):
+        session = session_factory()
+        try:
+            existing = service.get_by_request_key(request.request_key, session=session)
+            if existing is not None:
+                return snapshot(existing), False
+            now = utcnow()
+            incident = Incident(
+                number=service.next_number(session=session),
+                title=title,
+                description=request.description.strip(),
+                severity=severity,
+                status="investigating",
+                reporter_id=request.reporter_id,
+                commander_id=request.commander_id or request.reporter_id,
+                invitees=list(dict.fromkeys(request.invitees)),
+                declared_at=now,
+                request_key=request.request_key,
+                last_update_at=None,
+            )
+            session.add(incident)
+            session.flush()
+            service.add_timeline_entry(
+                incident.id,
+                session=session,
+                kind="declared",
+                text=f"Declared {severity}: {title}",
+                actor_id=request.reporter_id,
+                occurred_at=now,
+                dedupe_key="declared",
+            )
+            session.commit()
+            return snapshot(incident), True
+        except IntegrityError:
+            # Another replica took the number, or the same request raced us: look again.
+            session.rollback()
+        finally:
+            session.close()
+    raise RuntimeError("could not allocate an incident number after 10 attempts")
+
+
+def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
+    """Create, populate and announce the incident's channel; resume where a crash left off."""
+    with session_scope(ctx.session_factory) as session:
+        incident = service.get(incident_id, session=session)
+        if incident is None or incident.setup_done_at is not None:
+            return True
+        if not claim(incident_id, session=session):
+            return False
+        incident.setup_attempts += 1
+        attempt = incident.setup_attempts
+    try:
+        _ensure_channel(incident_id, ctx)
+        _run_parallel_steps(incident_id, ctx)
+    except IntegrationError as exc:
+        # Keep the lease as a back-off: the resume job retries once it expires.
+        _mark(incident_id, ctx, lease_until=utcnow() + retry_delay(attempt))
+        _record_failure(incident_id, ctx, str(exc), attempt=attempt)
+        return False
+    except BaseException:
+        with session_scope(ctx.session_factory) as session:
+            release(incident_id, session=session)
+        raise
+    with session_scope(ctx.session_factory) as session:
+        incident = service.get(incident_id, session=session)
+        assert incident is not None
+        incident.setup_done_at = utcnow()
+        incident.setup_error = None
+        incident.synced_revision = incident.revision
+        incident.lease_until = None
+    log.info("incident_ready", incident_id=incident_id, attempts=attempt)
+    ctx.bus.publish(IncidentDeclared(incident_id))
+    return True
+
+
+def _load(incident_id: int, ctx: IncidentContext) -> IncidentSnapshot:
+    with session_scope(ctx.session_factory) as session:
+        incident = service.get(incident_id, session=session)
+        assert incident is not None
+        return snapshot(incident)
+
+
+def _ensure_channel(incident_id: int, ctx: IncidentContext) -> None:
+    incident = _load(incident_id, ctx)
+    if incident.channel_id:
+        return
+    template = ctx.settings.channel_name_template
+    for attempt in range(_NAME_RETRIES):
+        suffix = "" if attempt == 0 else f"-{attempt + 1}"
+        name = channel_name(template, number=incident.number, title=incident.title, suffix=suffix)
+        try:
+            channel_id = ctx.chat.create_channel(name)
+        except ChatError as exc:
+            if exc.code != "name_taken":
+                raise
+            adopted = _adoptable_channel(name, ctx)
+            if adopted is None:
+                continue
+            channel_id = adopted
+        with session_scope(ctx.session_factory) as session:
+            row = service.get(incident_id, session=session)
+            assert row is not None
+            row.channel_id, row.channel_name = channel_id, name
+        return
+    raise ChatError("name_taken", f"every channel name tried for INC-{incident.number} was taken")
+
+
+def _adoptable_channel(name: str, ctx: IncidentContext) -> str | None:
+    """Return a channel the bot itself created under this name that no incident owns yet.
+
+    That happens when a crash struck between conversations.create and recording its id.
+    """
+    found = ctx.chat.find_channel(name)
+    if found is None or found.creator != ctx.chat.bot_user_id():
+        return None
+    with session_scope(ctx.session_factory) as session:
+        if service.get_by_channel(found.id, session=session) is not None:
+            return None
+    return found.id
+
+
+def _run_parallel_steps(incident_id: int, ctx: IncidentContext) -> None:
+    """Invite, set the topic, post and pin the kickoff, and announce, concurrently."""
+    incident = _load(incident_id, ctx)
+    with session_scope(ctx.session_factory) as session:
+        row = service.get(incident_id, session=session)
+        assert row is not None
+        invitees = list(row.invitees or [])
+        done = {
+            "invite": row.members_invited,
+            "topic": row.topic_set,
+            "kickoff": row.kickoff_ts is not None and row.kickoff_pinned,
+            "announce": row.announcement_ts is not None,
+        }
+    steps: dict[str, Callable[[], None]] = {
+        "invite": lambda: _invite(incident, invitees, ctx),
+        "topic": lambda: _topic(incident, ctx),
+        "kickoff": lambda: _kickoff(incident, ctx),
+        "announce": lambda: _announce(incident, ctx),
+    }
+    pending = [step for name, step in steps.items() if not done[name]]
+    with ThreadPoolExecutor(max_workers=max(len(pending), 1)) as pool:
+        futures = [pool.submit(step) for step in pending]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]  # type: ignore[misc]
+
+
+def _mark(incident_id: int, ctx: IncidentContext, **values: object) -> None:
+    with session_scope(ctx.session_factory) as session:
+        row = service.get(incident_id, session=session)
+        assert row is not None
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContext) -> None:
+    assert incident.channel_id
+    people = [
+        incident.reporter_id,
+        incident.commander_id,
+        *ctx.settings.default_responders,
+        *invitees,
+    ]
+    wanted = [u for u in dict.fromkeys(p for p in people if p) if u != ctx.chat.bot_user_id()]
+    if wanted:
+        ctx.chat.invite(incident.channel_id, wanted)
+    _mark(incident.id, ctx, members_invited=True)
+
+
+def _topic(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
+    assert incident.channel_id
+    ctx.chat.set_topic(incident.channel_id, ctx.presenter.topic(incident))
+    _mark(incident.id, ctx, topic_set=True)
+
+
+def _kickoff(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
+    assert incident.channel_id
+    ts = incident.kickoff_ts
+    if ts is None:
+        message = ctx.presenter.kickoff(incident)
+        ts = ctx.chat.post_message(incident.channel_id, message.text, message.blocks)
+        _mark(incident.id, ctx, kickoff_ts=ts)
+    ctx.chat.pin(incident.channel_id, ts)
+    _mark(incident.id, ctx, kickoff_pinned=True)
+
+
+def _announce(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
+    channel = ctx.announcement_channel()
+    message = ctx.presenter.announcement(incident)
+    ts = ctx.chat.post_message(channel, message.text, message.blocks)
+    _mark(incident.id, ctx, announcement_channel_id=channel, announcement_ts=ts)
+
+
+def _record_failure(incident_id: int, ctx: IncidentContext, problem: str, *, attempt: int) -> None:
+    final = attempt >= MAX_SETUP_ATTEMPTS
+    log.warning("incident_setup_failed", incident_id=incident_id, problem=problem, attempt=attempt)
+    _mark(incident_id, ctx, setup_error=problem)
+    if attempt != 1 and not final:
+        return  # tell the reporter once when it starts failing, and once when we give up
+    incident = _load(incident_id, ctx)
+    message = ctx.presenter.setup_problem(incident, problem, final)
+    try:
+        ctx.chat.send_dm(incident.reporter_id, message.text, message.blocks)
+    except IntegrationError:
+        log.warning("setup_problem_not_delivered", incident_id=incident_id)

@@ -1,0 +1,112 @@
+"""Plain snapshots of incidents that renderers and background jobs can hold safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.incidents.models import Incident, TimelineEntry
+
+
+class InvalidInput(Exception):
+    """A user's input is invalid; the message tells them how to do it right."""
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One timeline entry, detached from the database."""
+
+    occurred_at: datetime
+    kind: str
+    actor_id: str | None
+    text: str
+    permalink: str | None
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IncidentSnapshot:
+    """An incident as renderers see it."""
+
+    id: int
+    number: int
+    title: str
+    description: str
+    severity: str
+    status: str
+    reporter_id: str
+    commander_id: str | None
+    comms_id: str | None
+    scribe_id: str | None
+    declared_at: datetime
+    resolved_at: datetime | None
+    summary: str | None
+    channel_id: str | None
+    channel_name: str | None
+    announcement_channel_id: str | None
+    announcement_ts: str | None
+    kickoff_ts: str | None
+    last_update_at: datetime | None
+    last_human_message_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        """Return the short name people use, e.g. 'INC-12'."""
+        return f"INC-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        """Say whether the incident is still being worked on."""
+        return self.status != "resolved"
+
+    @property
+    def roles(self) -> dict[str, str | None]:
+        """Return role name to Slack user id."""
+        return {"commander": self.commander_id, "comms": self.comms_id, "scribe": self.scribe_id}
+
+
+def snapshot(incident: Incident) -> IncidentSnapshot:
+    """Copy an ORM incident into a detached snapshot."""
+    return IncidentSnapshot(
+        id=incident.id,
+        number=incident.number,
+        title=incident.title,
+        description=incident.description or "",
+        severity=incident.severity,
+        status=incident.status,
+        reporter_id=incident.reporter_id,
+        commander_id=incident.commander_id,
+        comms_id=incident.comms_id,
+        scribe_id=incident.scribe_id,
+        declared_at=incident.declared_at,
+        resolved_at=incident.resolved_at,
+        summary=incident.summary,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        announcement_channel_id=incident.announcement_channel_id,
+        announcement_ts=incident.announcement_ts,
+        kickoff_ts=incident.kickoff_ts,
+        last_update_at=incident.last_update_at,
+        last_human_message_at=incident.last_human_message_at,
+    )
+
+
+def timeline_item(entry: TimelineEntry) -> TimelineItem:
+    """Copy an ORM timeline entry into a detached item."""
+    return TimelineItem(
+        occurred_at=entry.occurred_at,
+        kind=entry.kind,
+        actor_id=entry.actor_id,
+        text=entry.text,
+        permalink=entry.permalink,
+        data=dict(entry.data or {}),
+    )
+
+
+def highest_severity(initial: str, items: list[TimelineItem], order: list[str]) -> str:
+    """Return the most severe level the incident reached (order lists most severe first)."""
+    seen = [initial] + [
+        str(i.data.get("to")) for i in items if i.kind == "severity" and i.data.get("to")
+    ]
+    known = [s for s in seen if s in order]
+    return min(known, key=order.index) if known else initial

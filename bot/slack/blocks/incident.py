@@ -1,0 +1,222 @@
+"""Pure Block Kit builders for incident messages: domain snapshots in, dicts out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.incidents.domain import IncidentSnapshot
+from bot.slack.ids import Action, Block
+from bot.text import format_duration, neutralise, neutralise_plain, truncate
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+MAX_BLOCKS = 50
+
+STATUS_EMOJI = {
+    "investigating": ":mag:",
+    "identified": ":bulb:",
+    "monitoring": ":eyes:",
+    "resolved": ":white_check_mark:",
+}
+
+
+def mention(user_id: str | None) -> str:
+    """Render a user mention, or an em dash when nobody holds the role."""
+    return f"<@{user_id}>" if user_id else "—"
+
+
+def header(text: str) -> dict[str, Any]:
+    """Build a header block, cut to Slack's 150-character limit."""
+    safe = truncate(neutralise_plain(text), HEADER_MAX)
+    return HeaderBlock(text=PlainTextObject(text=safe, emoji=True)).to_dict()
+
+
+def section(markdown: str, *, fields: list[str] | None = None) -> dict[str, Any]:
+    """Build a mrkdwn section, cut to Slack's 3,000-character limit."""
+    block = SectionBlock(
+        text=MarkdownTextObject(text=truncate(markdown, SECTION_MAX)) if markdown else None,
+        fields=[MarkdownTextObject(text=truncate(f, 2000)) for f in fields] if fields else None,
+    )
+    return block.to_dict()
+
+
+def context(markdown: str) -> dict[str, Any]:
+    """Build a context line."""
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=truncate(markdown, SECTION_MAX))]
+    ).to_dict()
+
+
+def incident_actions(incident: IncidentSnapshot) -> dict[str, Any]:
+    """Build the Post update / Change severity / Resolve buttons."""
+    value = str(incident.id)
+    buttons = [
+        ButtonElement(
+            text="Post update", action_id=Action.POST_UPDATE, value=value, style="primary"
+        ),
+        ButtonElement(text="Change severity", action_id=Action.CHANGE_SEVERITY, value=value),
+    ]
+    if incident.is_open:
+        buttons.append(
+            ButtonElement(text="Resolve", action_id=Action.RESOLVE, value=value, style="danger")
+        )
+    return ActionsBlock(block_id=Block.ACTIONS, elements=buttons).to_dict()
+
+
+def _role_fields(incident: IncidentSnapshot) -> list[str]:
+    return [
+        f"*Severity*\n{incident.severity}",
+        f"*Status*\n{STATUS_EMOJI.get(incident.status, '')} {incident.status}",
+        f"*Commander*\n{mention(incident.commander_id)}",
+        f"*Comms*\n{mention(incident.comms_id)}",
+        f"*Scribe*\n{mention(incident.scribe_id)}",
+        f"*Reporter*\n{mention(incident.reporter_id)}",
+    ]
+
+
+def kickoff_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
+    """Build the pinned kickoff message of an incident channel."""
+    blocks = [
+        header(f"{incident.label}: {incident.title}"),
+        section("", fields=_role_fields(incident)),
+    ]
+    if incident.description:
+        blocks.append(section(f"*Description*\n{neutralise(incident.description)}"))
+    blocks.append(
+        context(
+            "Post updates with `/incident update <text>`. "
+            "Change things with `/incident sev|status|role`. `/incident help` lists everything."
+        )
+    )
+    blocks.append(incident_actions(incident))
+    return blocks
+
+
+def kickoff_text(incident: IncidentSnapshot) -> str:
+    """Return the notification text of the kickoff message."""
+    return f"{incident.label} ({incident.severity}): {neutralise(incident.title)}"
+
+
+def channel_link(incident: IncidentSnapshot) -> str:
+    """Render a link to the incident channel."""
+    return f"<#{incident.channel_id}>" if incident.channel_id else "(channel being created)"
+
+
+def announcement_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
+    """Build the announcement in the incidents channel (edited in place on every change)."""
+    state = "Resolved" if not incident.is_open else "Declared"
+    lines = [
+        f"*{state}:* {neutralise(incident.title)}",
+        f"*Channel:* {channel_link(incident)}",
+    ]
+    if incident.resolved_at:
+        duration = (incident.resolved_at - incident.declared_at).total_seconds()
+        lines.append(f"*Duration:* {format_duration(duration)}")
+    return [
+        header(f"{incident.label} · {incident.severity} · {incident.status}"),
+        section("\n".join(lines), fields=_role_fields(incident)[2:4]),
+        context(
+            f"Declared by {mention(incident.reporter_id)} · {_slack_date(incident.declared_at)}"
+        ),
+    ]
+
+
+def announcement_text(incident: IncidentSnapshot) -> str:
+    """Return the notification text of the announcement."""
+    return f"{incident.label} {incident.severity} {incident.status}: {neutralise(incident.title)}"
+
+
+def topic_text(incident: IncidentSnapshot) -> str:
+    """Return the channel topic: severity · status · commander."""
+    return f"{incident.severity} · {incident.status} · Commander: {mention(incident.commander_id)}"
+
+
+def update_blocks(incident: IncidentSnapshot, text: str, author_id: str) -> list[dict[str, Any]]:
+    """Build a status update message."""
+    return [
+        section(
+            f":loudspeaker: *Update on {incident.label}* ({incident.severity}, {incident.status})"
+        ),
+        section(neutralise(text)),
+        context(f"Posted by {mention(author_id)}"),
+    ]
+
+
+def notice_blocks(incident: IncidentSnapshot, change: str, actor_id: str) -> list[dict[str, Any]]:
+    """Build the message stating a change in the incident channel."""
+    return [section(f":arrows_counterclockwise: {neutralise(change)} (by {mention(actor_id)})")]
+
+
+def resolved_blocks(
+    incident: IncidentSnapshot, highest: str, duration_seconds: float
+) -> list[dict[str, Any]]:
+    """Build the summary posted on resolve: duration, highest severity, roles."""
+    fields = [
+        f"*Duration*\n{format_duration(duration_seconds)}",
+        f"*Highest severity*\n{highest}",
+        f"*Commander*\n{mention(incident.commander_id)}",
+        f"*Comms*\n{mention(incident.comms_id)}",
+        f"*Scribe*\n{mention(incident.scribe_id)}",
+        f"*Reporter*\n{mention(incident.reporter_id)}",
+    ]
+    blocks = [header(f"{incident.label} resolved"), section("", fields=fields)]
+    if incident.summary:
+        blocks.append(section(f"*Summary*\n{neutralise(incident.summary)}"))
+    return blocks
+
+
+def setup_problem_text(incident: IncidentSnapshot, problem: str, final: bool) -> str:
+    """Explain to the reporter that the channel setup hit a problem."""
+    base = (
+        f"{incident.label} ({neutralise(incident.title)}) is recorded, "
+        f"but setting up Slack failed: {problem}."
+    )
+    if final:
+        return (
+            base
+            + " sevbot has stopped retrying; please create the channel by hand or ask an admin."
+        )
+    return base + " sevbot keeps retrying in the background; nothing is lost."
+
+
+def incident_list_blocks(incidents: list[IncidentSnapshot], now: datetime) -> list[dict[str, Any]]:
+    """Build the list of active incidents (for /incident list and App Home)."""
+    if not incidents:
+        return [section(":white_check_mark: No active incidents.")]
+    blocks: list[dict[str, Any]] = [
+        section(f"*Active incidents ({len(incidents)})*"),
+        DividerBlock().to_dict(),
+    ]
+    shown = incidents[: (MAX_BLOCKS - 3)]
+    for incident in shown:
+        age = format_duration((now - incident.declared_at).total_seconds())
+        last = incident.last_update_at
+        since = f"{format_duration((now - last).total_seconds())} ago" if last else "no update yet"
+        blocks.append(
+            section(
+                f"*{incident.label}* {channel_link(incident)} · "
+                f"{incident.severity} · {incident.status}\n"
+                f"{neutralise(incident.title)}\n"
+                f"Commander {mention(incident.commander_id)} · age {age} · last update {since}"
+            )
+        )
+    if len(incidents) > len(shown):
+        blocks.append(context(f"…and {len(incidents) - len(shown)} more."))
+    return blocks
+
+
+def _slack_date(moment: datetime) -> str:
+    epoch = int(moment.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment.isoformat(timespec='minutes')}>"

@@ -1,0 +1,161 @@
+"""Pure builders of the incident modals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.ids import Action, Block, Callback
+from bot.text import truncate
+
+
+def _severity_select(severities: list[str], selected: str) -> StaticSelectElement:
+    options = [Option(text=name, value=name) for name in severities]
+    initial = next((o for o in options if o.value == selected), options[0])
+    return StaticSelectElement(action_id=Action.SEVERITY, options=options, initial_option=initial)
+
+
+def declare_modal(
+    *,
+    severities: list[str],
+    severity: str,
+    reporter_id: str,
+    title: str = "",
+    description: str = "",
+    title_max_length: int = 150,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the declare modal, optionally pre-filled (from a command or a PagerDuty alert)."""
+    blocks = [
+        InputBlock(
+            block_id=Block.TITLE,
+            label="Title",
+            element=PlainTextInputElement(
+                action_id=Action.TITLE,
+                initial_value=truncate(title, title_max_length) or None,
+                max_length=title_max_length,
+                placeholder="What is broken, in a few words",
+            ),
+        ),
+        InputBlock(
+            block_id=Block.SEVERITY,
+            label="Severity",
+            element=_severity_select(severities, severity),
+        ),
+        InputBlock(
+            block_id=Block.DESCRIPTION,
+            label="Description",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=Action.DESCRIPTION, multiline=True, initial_value=description or None
+            ),
+        ),
+        InputBlock(
+            block_id=Block.COMMANDER,
+            label="Commander",
+            element=UserSelectElement(action_id=Action.COMMANDER, initial_user=reporter_id),
+        ),
+        InputBlock(
+            block_id=Block.INVITEES,
+            label="People to invite",
+            optional=True,
+            element=UserMultiSelectElement(action_id=Action.INVITEES),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=Callback.DECLARE,
+        title="Declare an incident",
+        submit="Declare",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps(metadata or {}),
+    )
+    return view.to_dict()
+
+
+def text_modal(
+    *,
+    callback_id: Callback,
+    title: str,
+    label: str,
+    submit: str,
+    channel_id: str,
+    optional: bool = False,
+) -> dict[str, Any]:
+    """Build a one-field modal (post update, resolve summary)."""
+    block_id, action_id = (
+        (Block.SUMMARY, Action.SUMMARY)
+        if callback_id == Callback.RESOLVE
+        else (Block.TEXT, Action.TEXT)
+    )
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
+        close="Cancel",
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        blocks=[
+            InputBlock(
+                block_id=block_id,
+                label=label,
+                optional=optional,
+                element=PlainTextInputElement(action_id=action_id, multiline=True, max_length=2900),
+            )
+        ],
+    )
+    return view.to_dict()
+
+
+def update_modal(channel_id: str) -> dict[str, Any]:
+    """Build the Post update modal."""
+    return text_modal(
+        callback_id=Callback.UPDATE,
+        title="Post an update",
+        label="Update",
+        submit="Post",
+        channel_id=channel_id,
+    )
+
+
+def resolve_modal(channel_id: str) -> dict[str, Any]:
+    """Build the Resolve modal with an optional summary."""
+    return text_modal(
+        callback_id=Callback.RESOLVE,
+        title="Resolve incident",
+        label="Summary",
+        submit="Resolve",
+        channel_id=channel_id,
+        optional=True,
+    )
+
+
+def severity_modal(channel_id: str, severities: list[str], current: str) -> dict[str, Any]:
+    """Build the Change severity modal."""
+    view = View(
+        type="modal",
+        callback_id=Callback.SEVERITY,
+        title="Change severity",
+        submit="Change",
+        close="Cancel",
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        blocks=[
+            InputBlock(
+                block_id=Block.SEVERITY,
+                label="Severity",
+                element=_severity_select(severities, current),
+            )
+        ],
+    )
+    return view.to_dict()

@@ -1,0 +1,53 @@
+"""Buttons on incident messages: ack at once, open the matching modal lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.db import session_scope
+from bot.deps import Deps
+from bot.incidents import service
+from bot.integrations.ports import IntegrationError
+from bot.slack.blocks.modals import resolve_modal, severity_modal, update_modal
+from bot.slack.ids import Action
+
+
+def action_channel(body: dict[str, Any]) -> str:
+    """Return the channel a button was clicked in."""
+    return str(
+        (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the Post update, Change severity and Resolve buttons."""
+
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    def open_modal(body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            deps.chat.open_view(body["trigger_id"], view)
+        except IntegrationError as exc:
+            deps.chat.post_ephemeral(
+                action_channel(body), body["user"]["id"], f"Could not open the form: {exc}"
+            )
+
+    def open_update(body: dict[str, Any]) -> None:
+        open_modal(body, update_modal(action_channel(body)))
+
+    def open_resolve(body: dict[str, Any]) -> None:
+        open_modal(body, resolve_modal(action_channel(body)))
+
+    def open_severity(body: dict[str, Any]) -> None:
+        channel = action_channel(body)
+        with session_scope(deps.session_factory) as session:
+            incident = service.get_by_channel(channel, session=session)
+            current = incident.severity if incident else deps.settings.default_severity
+        open_modal(body, severity_modal(channel, deps.settings.severity_names, current))
+
+    app.action(Action.POST_UPDATE)(ack=just_ack, lazy=[open_update])
+    app.action(Action.RESOLVE)(ack=just_ack, lazy=[open_resolve])
+    app.action(Action.CHANGE_SEVERITY)(ack=just_ack, lazy=[open_severity])

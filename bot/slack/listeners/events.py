@@ -1,0 +1,103 @@
+"""Events API listeners: channel activity, pins, :pushpin: reactions and App Home."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.db import session_scope, utcnow
+from bot.deps import Deps
+from bot.incidents import activity, service
+from bot.incidents.domain import snapshot
+from bot.slack.blocks.home import home_view
+
+log = structlog.get_logger(__name__)
+
+HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
+
+
+def is_human_message(event: dict[str, Any]) -> bool:
+    """Say whether a message event was written by a person (not a bot, join or edit)."""
+    return (
+        event.get("subtype") in HUMAN_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool(event.get("ts"))
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the event listeners and the duplicate-delivery guard."""
+
+    @app.middleware
+    def skip_duplicate_deliveries(
+        request: BoltRequest,
+        response: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse:
+        event_id = request.body.get("event_id") if isinstance(request.body, dict) else None
+        if event_id and not request.lazy_only:
+            with session_scope(deps.session_factory) as session:
+                if not service.claim_delivery(f"slack:{event_id}", session=session):
+                    log.info("duplicate_event_skipped", event_id=event_id)
+                    return BoltResponse(status=200, body="")
+        return next()
+
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        if is_human_message(event):
+            activity.record_human_message(
+                event["channel"], event["user"], event["ts"], deps.incidents
+            )
+
+    def record_pin(event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        message = item.get("message") or {}
+        ts = message.get("ts") or item.get("ts")
+        channel = event.get("channel_id") or item.get("channel")
+        if ts and channel:
+            activity.record_pinned_message(
+                channel,
+                ts,
+                kind="pin",
+                actor_id=event.get("user"),
+                text=message.get("text"),
+                ctx=deps.incidents,
+            )
+
+    def record_pushpin(event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if event.get("reaction") != "pushpin" or item.get("type") != "message":
+            return
+        activity.record_pinned_message(
+            item["channel"],
+            item["ts"],
+            kind="pushpin",
+            actor_id=event.get("user"),
+            text=None,
+            ctx=deps.incidents,
+        )
+
+    def publish_home(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        with session_scope(deps.session_factory) as session:
+            incidents = [snapshot(i) for i in service.list_open(session=session)]
+        deps.chat.publish_home(event["user"], home_view(incidents, utcnow()))
+
+    def ack_only() -> None:
+        return None
+
+    app.event("pin_added")(ack=ack_only, lazy=[record_pin])
+    app.event("reaction_added")(ack=ack_only, lazy=[record_pushpin])
+    app.event("app_home_opened")(ack=ack_only, lazy=[publish_home])
+
+    @app.event("pin_removed")
+    @app.event("reaction_removed")
+    @app.event("member_joined_channel")
+    @app.event("channel_created")
+    def ignore() -> None:
+        return None

@@ -1,0 +1,159 @@
+"""Modal submissions: validate and record before the ack, announce in a lazy follow-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.deps import Deps
+from bot.incidents import declare, flows
+from bot.incidents.domain import InvalidInput
+from bot.slack.ids import Action, Block, Callback
+from bot.slack.listeners.commands import FOLLOWUP_KEY, followup, run_followup
+from bot.slack.listeners.incident_commands import change_followup
+from bot.slack.router import Outcome
+
+ViewAccept = Callable[[dict[str, Any], str, Deps], Outcome]
+
+
+def state_value(view: dict[str, Any], block: Block, action: Action) -> Any:
+    """Read one input's value from a submitted view's state."""
+    element = view["state"]["values"].get(block, {}).get(action, {})
+    kind = element.get("type")
+    if kind == "static_select":
+        return (element.get("selected_option") or {}).get("value")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "multi_users_select":
+        return element.get("selected_users") or []
+    return element.get("value")
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """Decode a view's private_metadata."""
+    try:
+        return dict(json.loads(view.get("private_metadata") or "{}"))
+    except ValueError:
+        return {}
+
+
+def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
+    """Record the incident from the declare modal (once per view, even if Slack re-delivers)."""
+    try:
+        title = declare.validate_title(
+            state_value(view, Block.TITLE, Action.TITLE) or "", deps.settings
+        )
+    except InvalidInput as exc:
+        raise FieldError(Block.TITLE, str(exc)) from exc
+    meta = metadata(view)
+    request = declare.DeclareRequest(
+        request_key=f"view:{view['id']}",
+        title=title,
+        severity=state_value(view, Block.SEVERITY, Action.SEVERITY)
+        or deps.settings.default_severity,
+        reporter_id=user_id,
+        description=state_value(view, Block.DESCRIPTION, Action.DESCRIPTION) or "",
+        commander_id=state_value(view, Block.COMMANDER, Action.COMMANDER) or user_id,
+        invitees=state_value(view, Block.INVITEES, Action.INVITEES) or [],
+    )
+    incident, _ = declare.open_declaration(
+        request, session_factory=deps.session_factory, settings=deps.settings
+    )
+    return Outcome(
+        followup=followup("setup_incident", incident_id=incident.id, links=meta.get("links") or {})
+    )
+
+
+class FieldError(Exception):
+    """A modal input is invalid; shown next to that input."""
+
+    def __init__(self, block: Block, message: str) -> None:
+        super().__init__(message)
+        self.block = block
+
+
+def accept_update(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
+    """Record an update from the Post update modal."""
+    text = state_value(view, Block.TEXT, Action.TEXT) or ""
+    channel_id = metadata(view).get("channel_id", "")
+    try:
+        incident_id = flows.record_update(
+            channel_id, text, user_id, session_factory=deps.session_factory
+        )
+    except InvalidInput as exc:
+        raise FieldError(Block.TEXT, str(exc)) from exc
+    return Outcome(
+        followup=followup(
+            "post_update", incident_id=incident_id, text=text.strip(), author_id=user_id
+        )
+    )
+
+
+def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
+    """Change severity from the modal."""
+    severity = state_value(view, Block.SEVERITY, Action.SEVERITY) or ""
+    try:
+        change = flows.change_severity(
+            metadata(view).get("channel_id", ""),
+            severity,
+            user_id,
+            session_factory=deps.session_factory,
+            settings=deps.settings,
+        )
+    except InvalidInput as exc:
+        raise FieldError(Block.SEVERITY, str(exc)) from exc
+    return change_followup(change)
+
+
+def accept_resolve(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
+    """Resolve from the modal."""
+    summary = state_value(view, Block.SUMMARY, Action.SUMMARY) or ""
+    try:
+        change = flows.resolve(
+            metadata(view).get("channel_id", ""),
+            summary,
+            user_id,
+            session_factory=deps.session_factory,
+        )
+    except InvalidInput as exc:
+        raise FieldError(Block.SUMMARY, str(exc)) from exc
+    return change_followup(change)
+
+
+VIEW_HANDLERS: dict[str, ViewAccept] = {
+    Callback.DECLARE: accept_declare,
+    Callback.UPDATE: accept_update,
+    Callback.SEVERITY: accept_severity,
+    Callback.RESOLVE: accept_resolve,
+}
+
+
+def register(app: App, deps: Deps, handlers: dict[str, ViewAccept] | None = None) -> None:
+    """Register the view_submission listeners."""
+    for callback_id, handler in (handlers or VIEW_HANDLERS).items():
+        _register_one(app, deps, callback_id, handler)
+
+
+def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -> None:
+    def accept(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        try:
+            outcome = handler(body["view"], body["user"]["id"], deps)
+        except FieldError as exc:
+            ack(response_action="errors", errors={exc.block: str(exc)})
+            return
+        except InvalidInput as exc:
+            first_block = body["view"]["blocks"][0].get("block_id", "")
+            ack(response_action="errors", errors={first_block: str(exc)})
+            return
+        if outcome.followup is not None:
+            context[FOLLOWUP_KEY] = dataclasses.asdict(outcome.followup)
+        ack()
+
+    def follow_up(context: BoltContext) -> None:
+        run_followup(context.get(FOLLOWUP_KEY), deps)
+
+    app.view(callback_id)(ack=accept, lazy=[follow_up])

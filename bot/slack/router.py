@@ -1,0 +1,94 @@
+"""The /incident subcommand registry: features add subcommands and follow-up jobs here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+
+@dataclass(frozen=True)
+class CommandInput:
+    """One /incident invocation, parsed from Slack's form fields."""
+
+    name: str
+    args: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+
+
+@dataclass(frozen=True)
+class Followup:
+    """Slow work to run after the ack, by name, with plain (copyable) arguments."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an accepted command answers at once (ephemeral) and what it leaves for later."""
+
+    reply: str | None = None
+    followup: Followup | None = None
+    blocks: list[dict[str, Any]] | None = None
+    public: bool = False
+
+
+Accept = Callable[[CommandInput, "Deps"], Outcome]
+FollowupRunner = Callable[..., None]
+
+
+@dataclass
+class Subcommand:
+    """A registered subcommand with its help line."""
+
+    name: str
+    accept: Accept
+    usage: str
+    summary: str
+    aliases: tuple[str, ...] = ()
+
+
+class CommandRouter:
+    """Maps subcommand names to their accept functions, and follow-up names to runners."""
+
+    def __init__(self) -> None:
+        self.subcommands: dict[str, Subcommand] = {}
+        self.followups: dict[str, FollowupRunner] = {}
+        self._order: list[str] = []
+
+    def subcommand(
+        self, name: str, *, usage: str, summary: str, aliases: tuple[str, ...] = ()
+    ) -> Callable[[Accept], Accept]:
+        """Register a subcommand (decorator)."""
+
+        def decorator(accept: Accept) -> Accept:
+            entry = Subcommand(name, accept, usage, summary, aliases)
+            for key in (name, *aliases):
+                self.subcommands[key] = entry
+            self._order.append(name)
+            return accept
+
+        return decorator
+
+    def followup(self, name: str) -> Callable[[FollowupRunner], FollowupRunner]:
+        """Register a follow-up runner (decorator); it is called as runner(deps, **args)."""
+
+        def decorator(runner: FollowupRunner) -> FollowupRunner:
+            self.followups[name] = runner
+            return runner
+
+        return decorator
+
+    def help_text(self) -> str:
+        """Return the help listing, in registration order."""
+        lines = ["*`/incident` commands*"]
+        for name in self._order:
+            entry = self.subcommands[name]
+            lines.append(f"• `{entry.usage}` — {entry.summary}")
+        return "\n".join(lines)
