@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import make_engine, migrate
@@ -18,22 +19,46 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def _postgres_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in url else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in url else url
+    )
 
 
-def _reset_postgres(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+def _fresh_postgres_database(admin_url: str) -> str:
+    """Create a database of our own, so parallel test runs never share a schema."""
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"sevbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    _CREATED_DATABASES.append((admin_url, name))
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+_CREATED_DATABASES: list[tuple[str, str]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the databases this run created."""
+    for admin_url, name in _CREATED_DATABASES:
+        admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception:
+            pass
+        finally:
+            admin.dispose()
 
 
 def _open_engine(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     if kind == "sqlite":
         path = Path(tmp_path_factory.mktemp("db")) / "test.db"
         return make_engine(f"sqlite:///{path}")
-    engine = make_engine(_postgres_url())
     try:
-        _reset_postgres(engine)
+        engine = make_engine(_fresh_postgres_database(_postgres_url()))
     except Exception as exc:
         if os.environ.get("TEST_DATABASE_URL") or os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {_postgres_url()} is required and unreachable: {exc}")
@@ -42,7 +67,9 @@ def _open_engine(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """Yield a database migrated to head, once per session and backend."""
     eng = _open_engine(request.param, tmp_path_factory)
     migrate(eng)
@@ -71,10 +98,57 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
+def _has_sqlite_sequence(conn: object) -> bool:
+    return bool(
+        conn.execute(  # type: ignore[attr-defined]
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        ).first()
+    )
+
+
 @pytest.fixture
 def clean_engine(engine: Engine) -> Iterator[Engine]:
     """Yield the migrated engine for multi-threaded tests; empty every table afterwards."""
     yield engine
     with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(
+                conn
+            ) else None
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the developer's environment and config/sevbot.yaml out of the tests."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "PAGERDUTY_", "NOTION_")) or name in {"DATABASE_URL", "PORT"}:
+            monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "sevbot-test.yaml"
+    empty.write_text("{}\n")
+    monkeypatch.setenv("SEVBOT_CONFIG", str(empty))
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[object]:
+    """Yield a started fake Slack Web API."""
+    from bot.fakes.slack import FakeSlack
+
+    fake = FakeSlack()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def harness(fake_slack: object, clean_engine: Engine) -> Iterator[object]:
+    """Yield a bot wired to the fake Slack and a clean database."""
+    from tests.harness import start_harness
+
+    running = start_harness(fake_slack, clean_engine)  # type: ignore[arg-type]
+    yield running
+    running.bot.executor.shutdown(wait=True)

@@ -1,0 +1,42 @@
+"""create_app(): build the Bolt App from Settings and Deps. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.settings import Settings
+from bot.slack.listeners import actions, commands, events, incident_commands, views
+
+
+def register_features(deps: Deps) -> None:
+    """Register every /incident subcommand and follow-up on the router."""
+    incident_commands.register(deps.router)
+
+
+def create_app(settings: Settings, deps: Deps, executor: Executor | None = None) -> App:
+    """Return a Bolt App wired to the listeners; request signing stays on in HTTP mode."""
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN)")
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    app = App(
+        client=deps.web_client,
+        signing_secret=secret or None,
+        process_before_response=True,
+        token_verification_enabled=False,
+        request_verification_enabled=not settings.socket_mode,
+        logger=logging.getLogger("slack_bolt"),
+        listener_executor=executor,
+    )
+    if not deps.router.subcommands:
+        register_features(deps)
+    events.register(app, deps)
+    commands.register(app, deps)
+    views.register(app, deps)
+    actions.register(app, deps)
+    return app

@@ -1,0 +1,116 @@
+"""The sevbot command line: run, web, worker, migrate (features add more)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _require_slack(settings: Settings) -> None:
+    if settings.slack_bot_token is None:
+        raise click.ClickException("SLACK_BOT_TOKEN is not set; see config/example.env")
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise click.ClickException(
+            "SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+
+def _assemble(settings: Settings) -> Any:
+    from bot.features import build_full_deps
+    from bot.runtime import assemble
+
+    try:
+        return assemble(settings, build_full_deps(settings))
+    except Exception as exc:  # a database that cannot be reached or migrated
+        raise click.ClickException(f"could not start: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """sevbot: declare SEV incidents in Slack, nudge for updates, file postmortems."""
+
+
+@main.command()
+def run() -> None:
+    """Apply migrations, then serve Slack and run the scheduler, all in one process."""
+    from bot.runtime import serve_http, serve_socket_mode, start_scheduler, wait_for_signal
+
+    settings = _settings()
+    _require_slack(settings)
+    bot = _assemble(settings)
+    scheduler = start_scheduler(bot)
+    try:
+        if settings.socket_mode:
+            serve_socket_mode(bot, block=False)
+            wait_for_signal()
+        else:
+            serve_http(bot)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
+def web() -> None:
+    """Serve HTTP only (Events API, interactivity, webhooks, /healthz); safe as several replicas."""
+    from bot.runtime import serve_http
+
+    settings = _settings()
+    _require_slack(settings)
+    serve_http(_assemble(settings))
+
+
+@main.command()
+def worker() -> None:
+    """Run the scheduler, plus the Socket Mode connection when SLACK_APP_TOKEN is set; no HTTP."""
+    from bot.runtime import serve_socket_mode, start_scheduler, wait_for_signal
+
+    settings = _settings()
+    _require_slack(settings)
+    bot = _assemble(settings)
+    scheduler = start_scheduler(bot)
+    try:
+        if settings.socket_mode:
+            serve_socket_mode(bot, block=False)
+        wait_for_signal()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations (the Procfile's release phase)."""
+    from bot.db import make_engine
+    from bot.db import migrate as apply
+
+    settings = _settings()
+    try:
+        apply(make_engine(settings.database_url))
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {exc}") from exc
+    click.echo("database is up to date")
+
+
+def add_command(command: click.Command | Callable[..., Any]) -> None:
+    """Let features add their own commands."""
+    main.add_command(command)  # type: ignore[arg-type]
+
+
+def entrypoint() -> None:
+    """Run the CLI with a clean exit code."""
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Assemble and run the bot: migrations, Bolt app, HTTP server, Socket Mode, scheduler."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+
+from bot.app import create_app
+from bot.db import migrate
+from bot.deps import Deps, build_deps
+from bot.incidents.jobs import resume_incidents
+from bot.scheduler import Job, build_scheduler, every
+from bot.settings import Settings
+from bot.web import Route, WebApp
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Bot:
+    """One assembled bot process."""
+
+    settings: Settings
+    deps: Deps
+    app: App
+    web: WebApp
+    executor: ThreadPoolExecutor
+    jobs: list[Job] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Wait for background listener work to finish, then release the database."""
+        self.executor.shutdown(wait=True)
+        self.deps.engine.dispose()
+
+
+def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
+    """Migrate the database and build the app, the WSGI app and the job list."""
+    deps = deps or build_deps(settings)
+    migrate(deps.engine)
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
+    app = create_app(settings, deps, executor)
+    routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
+    jobs = [
+        Job("resume_incidents", resume_incidents, every(timedelta(seconds=15))),
+        *deps.extras.get("jobs", []),
+    ]
+    return Bot(settings, deps, app, WebApp(app, deps, routes), executor, jobs)
+
+
+def start_scheduler(bot: Bot) -> BackgroundScheduler:
+    """Start the background scheduler with every registered job."""
+    scheduler = build_scheduler(bot.deps, bot.jobs)
+    scheduler.start()
+    log.info("scheduler_started", jobs=[job.name for job in bot.jobs])
+    return scheduler
+
+
+def serve_http(bot: Bot, *, threads: int = 8) -> None:
+    """Serve the WSGI app with waitress (a production server) until interrupted."""
+    from waitress import serve
+
+    log.info("http_listening", port=bot.settings.port)
+    serve(bot.web, host="0.0.0.0", port=bot.settings.port, threads=threads, ident="sevbot")
+
+
+def serve_socket_mode(bot: Bot, *, block: bool) -> object:
+    """Connect over Socket Mode; block until interrupted when asked."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert bot.settings.slack_app_token is not None
+    handler = SocketModeHandler(bot.app, bot.settings.slack_app_token.get_secret_value())
+    log.info("socket_mode_connecting")
+    if block:
+        handler.start()
+    else:
+        handler.connect()
+    return handler
+
+
+def wait_for_signal() -> None:
+    """Block the main thread until SIGINT or SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
