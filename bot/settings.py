@@ -47,7 +47,9 @@ def parse_duration(value: Any) -> timedelta:
     else:
         match = _DURATION_RE.match(str(value))
         if not match:
-            raise ValueError(f"{value!r} is not a duration; use a number and a unit: 90s, 45m, 1h, 1d")
+            raise ValueError(
+                f"{value!r} is not a duration; use a number and a unit: 90s, 45m, 1h, 1d"
+            )
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds < 1:
         raise ValueError(f"{value!r} is shorter than the minimum of 1s")
@@ -91,7 +93,13 @@ class PagerDutySeverityMap(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     priorities: dict[str, str] = Field(
-        default_factory=lambda: {"P1": "SEV-1", "P2": "SEV-2", "P3": "SEV-3", "P4": "SEV-4", "P5": "SEV-5"}
+        default_factory=lambda: {
+            "P1": "SEV-1",
+            "P2": "SEV-2",
+            "P3": "SEV-3",
+            "P4": "SEV-4",
+            "P5": "SEV-5",
+        }
     )
     urgencies: dict[str, str] = Field(default_factory=lambda: {"high": "SEV-2", "low": "SEV-4"})
 
@@ -198,7 +206,9 @@ class Settings(BaseSettings):
         ):
             for key, sev in mapping.items():
                 if sev not in names:
-                    raise ValueError(f"pagerduty_severity_map.{field}.{key}: {sev!r} is not one of {names}")
+                    raise ValueError(
+                        f"pagerduty_severity_map.{field}.{key}: {sev!r} is not one of {names}"
+                    )
         if "{number}" not in self.channel_name_template:
             raise ValueError("channel_name_template: must contain {number} so names stay unique")
         return self
