@@ -39,4 +39,6 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     commands.register(app, deps)
     views.register(app, deps)
     actions.register(app, deps)
+    for hook in deps.extras.get("app_hooks", []):
+        hook(app, deps)
     return app

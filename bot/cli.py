@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -41,7 +39,22 @@ def _assemble(settings: Settings) -> Any:
         raise click.ClickException(f"could not start: {exc}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _SevbotGroup(click.Group):
+    """The command group, plus the commands features contribute (looked up on demand)."""
+
+    def _features(self) -> dict[str, click.Command]:
+        from bot.features import feature_commands
+
+        return {command.name: command for command in feature_commands() if command.name}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._features()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._features().get(cmd_name)
+
+
+@click.group(cls=_SevbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """sevbot: declare SEV incidents in Slack, nudge for updates, file postmortems."""
 
@@ -104,13 +117,3 @@ def migrate() -> None:
     except Exception as exc:
         raise click.ClickException(f"migration failed: {exc}") from exc
     click.echo("database is up to date")
-
-
-def add_command(command: click.Command | Callable[..., Any]) -> None:
-    """Let features add their own commands."""
-    main.add_command(command)  # type: ignore[arg-type]
-
-
-def entrypoint() -> None:
-    """Run the CLI with a clean exit code."""
-    sys.exit(main())

@@ -1,16 +1,45 @@
-"""Plug the optional features (nudges, PagerDuty, Notion) into the core deps."""
+"""Plug the optional features (nudges, PagerDuty, Notion postmortems) into the core deps.
+
+A feature is a package with a ``feature`` module that exposes ``install(deps)``. ``install``
+may:
+
+- add ``/incident`` subcommands and follow-ups on ``deps.router``;
+- subscribe to incident events on ``deps.bus``;
+- append ``bot.scheduler.Job`` objects to ``deps.extras["jobs"]``;
+- add WSGI routes (path -> ``bot.web.Route``) to ``deps.extras["routes"]``;
+- append ``hook(app, deps)`` callables to ``deps.extras["app_hooks"]`` to register Bolt
+  listeners (actions, views) on the app when it is created.
+
+A feature may also expose ``commands``: a list of click commands added to the ``sevbot`` CLI.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from bot.app import register_features
 from bot.deps import Deps, build_deps
 from bot.settings import Settings
 
 
+def feature_modules() -> list[Any]:
+    """Return the feature modules, imported on demand (nothing is built at import time)."""
+    return []
+
+
 def install_features(deps: Deps) -> Deps:
-    """Register every feature's subcommands, follow-ups, routes and jobs on deps."""
+    """Register the core and every feature's subcommands, follow-ups, routes and jobs on deps."""
     register_features(deps)
+    for module in feature_modules():
+        install: Callable[[Deps], None] = module.install
+        install(deps)
     return deps
+
+
+def feature_commands() -> list[Any]:
+    """Return the CLI commands the features contribute."""
+    return [command for module in feature_modules() for command in getattr(module, "commands", [])]
 
 
 def build_full_deps(settings: Settings) -> Deps:
