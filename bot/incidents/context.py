@@ -47,6 +47,20 @@ class IncidentResolved:
     incident_id: int
 
 
+@dataclass(frozen=True)
+class PostmortemMeetingChanged:
+    """Emitted after the postmortem meeting is scheduled, moved or cancelled from Slack."""
+
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class PostmortemCompleted:
+    """Emitted after the postmortem is marked complete from Slack."""
+
+    incident_id: int
+
+
 class EventBus:
     """In-process publish/subscribe: features react to incidents the domain does not know."""
 
