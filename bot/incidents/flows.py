@@ -145,14 +145,12 @@ def change_severity(
 def change_status(
     channel_id: str, status: str, actor_id: str, *, session_factory: Callable[[], Session]
 ) -> Change:
-    """Set a new status; 'resolved' must go through resolve()."""
+    """Set a new status; 'resolved' resolves the incident (without a summary)."""
     status = status.strip().lower()
     if status not in STATUSES:
         raise InvalidInput(f"`{status}` is not a status. Use one of: {', '.join(STATUSES)}.")
     if status == "resolved":
-        raise InvalidInput(
-            "To resolve, use `/incident resolve [summary]` so the summary is posted."
-        )
+        return resolve(channel_id, "", actor_id, session_factory=session_factory)
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
@@ -297,7 +295,25 @@ def _initial(items: list[TimelineItem], view: IncidentSnapshot) -> str:
 
 
 def sync_incident(incident_id: int, ctx: IncidentContext) -> bool:
-    """Re-render the announcement, kickoff and topic up to the latest revision."""
+    """Re-render the announcement, kickoff and topic up to the latest revision.
+
+    A change committed while another worker holds the lease is picked up by that worker: it
+    re-reads the revision after releasing the lease and syncs again (and the resume job
+    catches anything left behind).
+    """
+    synced = False
+    for _ in range(5):
+        if not _sync_once(incident_id, ctx):
+            return synced
+        synced = True
+        with session_scope(ctx.session_factory) as session:
+            incident = service.get(incident_id, session=session)
+            if incident is None or incident.synced_revision >= incident.revision:
+                return True
+    return synced
+
+
+def _sync_once(incident_id: int, ctx: IncidentContext) -> bool:
     with session_scope(ctx.session_factory) as session:
         incident = service.get(incident_id, session=session)
         if incident is None or incident.setup_done_at is None:
