@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, literal_column, text
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -135,3 +135,11 @@ def ping(engine: Engine) -> bool:
 def rowcount(result: object) -> int:
     """Rows touched by an INSERT/UPDATE/DELETE result (typed access to ``CursorResult``)."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def inserted(session: Session, statement: Any) -> bool:
+    """Run an ``INSERT … ON CONFLICT DO NOTHING``; return True when a row was inserted.
+
+    Asked through ``RETURNING``: psycopg 3 reports rowcount -1 for these statements.
+    """
+    return session.execute(statement.returning(literal_column("1"))).first() is not None

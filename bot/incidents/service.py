@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.db import rowcount, utcnow
+from bot.db import inserted, utcnow
 from bot.incidents.models import ChannelMessage, Incident, ProcessedDelivery, TimelineEntry
 
 
@@ -101,7 +101,7 @@ def add_timeline_entry(
         return True
     stmt = _insert(session, TimelineEntry).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
-    return bool(rowcount(session.execute(stmt)))
+    return bool(inserted(session, stmt))
 
 
 def timeline(incident_id: int, *, session: Session) -> Sequence[TimelineEntry]:
@@ -135,4 +135,4 @@ def record_message(
 def claim_delivery(key: str, *, session: Session) -> bool:
     """Record an inbound delivery id; return False when it was already processed."""
     stmt = _insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
-    return bool(rowcount(session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))))
+    return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["key"])))
