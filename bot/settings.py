@@ -200,10 +200,14 @@ class Settings(BaseSettings):
             raise ValueError("severities: names must be unique")
         if self.default_severity not in names:
             raise ValueError(f"default_severity: {self.default_severity!r} is not one of {names}")
+        explicit = "pagerduty_severity_map" in self.model_fields_set
         for field, mapping in (
             ("priorities", self.pagerduty_severity_map.priorities),
             ("urgencies", self.pagerduty_severity_map.urgencies),
         ):
+            if not explicit:  # the built-in map adapts to a team's own severities
+                for key in [k for k, sev in mapping.items() if sev not in names]:
+                    del mapping[key]
             for key, sev in mapping.items():
                 if sev not in names:
                     raise ValueError(

@@ -125,13 +125,21 @@ class HttpServer:
 
     def __init__(self, bot: Bot) -> None:
         self.server = create_server(bot.web, host="127.0.0.1", port=0, threads=4)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        # waitress's run() loops forever; poll in short steps so the server stops cleanly.
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)  # type: ignore[union-attr]
 
     def __enter__(self) -> HttpServer:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
         self.server.close()
 
     @property
