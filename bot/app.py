@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
+from typing import Any
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.deps import Deps
 from bot.settings import Settings
@@ -17,6 +20,26 @@ def register_features(deps: Deps) -> None:
     incident_commands.register(deps.router)
 
 
+def _authorize(deps: Deps) -> Callable[..., AuthorizeResult]:
+    """Authorize from the bot's cached auth.test, so no request waits on Slack to be acked.
+
+    (Bolt's default single-team authorization calls auth.test on the first request.)
+    """
+    token = deps.web_client.token or ""
+
+    def authorize(**_: Any) -> AuthorizeResult:
+        me = deps.chat.identity()
+        return AuthorizeResult(
+            enterprise_id=me["enterprise_id"] or None,
+            team_id=me["team_id"] or None,
+            bot_user_id=me["user_id"],
+            bot_id=me["bot_id"],
+            bot_token=token,
+        )
+
+    return authorize
+
+
 def create_app(settings: Settings, deps: Deps, executor: Executor | None = None) -> App:
     """Return a Bolt App wired to the listeners; request signing stays on in HTTP mode."""
     if not settings.socket_mode and settings.slack_signing_secret is None:
@@ -26,6 +49,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     )
     app = App(
         client=deps.web_client,
+        authorize=_authorize(deps),
         signing_secret=secret or None,
         process_before_response=True,
         token_verification_enabled=False,

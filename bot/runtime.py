@@ -16,6 +16,7 @@ from bot.app import create_app
 from bot.db import migrate
 from bot.deps import Deps, build_deps
 from bot.incidents.jobs import resume_incidents
+from bot.integrations.ports import AuthError, IntegrationError
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
 from bot.web import Route, WebApp
@@ -37,6 +38,7 @@ class Bot:
     def close(self) -> None:
         """Wait for background listener work to finish, then release the database."""
         self.executor.shutdown(wait=True)
+        self.deps.incidents.close()
         self.deps.engine.dispose()
 
 
@@ -44,6 +46,12 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     """Migrate the database and build the app, the WSGI app and the job list."""
     deps = deps or build_deps(settings)
     migrate(deps.engine)
+    try:  # learn the bot's identity now, so the first Slack request is not held up by it
+        deps.chat.identity()
+    except AuthError:
+        raise
+    except IntegrationError as exc:
+        log.warning("slack_identity_unavailable", problem=str(exc))
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))

@@ -16,14 +16,11 @@ def slack_ts_to_datetime(ts: str) -> datetime:
 
 def record_human_message(channel_id: str, user_id: str, ts: str, ctx: IncidentContext) -> bool:
     """Record that a person posted in an incident channel; False if it is not one."""
-    with session_scope(ctx.session_factory) as session:
-        incident_id = service.incident_id_for_channel(channel_id, session=session)
-        if incident_id is None:
-            return False
-        service.record_message(
-            incident_id, session=session, ts=ts, user_id=user_id, posted_at=slack_ts_to_datetime(ts)
-        )
-        return True
+    incident_id = ctx.incident_for_channel(channel_id)
+    if incident_id is None:
+        return False
+    ctx.activity.record(incident_id, ts, user_id, slack_ts_to_datetime(ts))
+    return True
 
 
 def record_pinned_message(
@@ -36,8 +33,7 @@ def record_pinned_message(
     ctx: IncidentContext,
 ) -> bool:
     """Add a pinned or :pushpin:-reacted message to the timeline, once per message and kind."""
-    with session_scope(ctx.session_factory) as session:
-        incident_id = service.incident_id_for_channel(channel_id, session=session)
+    incident_id = ctx.incident_for_channel(channel_id)
     if incident_id is None:
         return False
     if text is None:

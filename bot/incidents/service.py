@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -113,23 +114,38 @@ def timeline(incident_id: int, *, session: Session) -> Sequence[TimelineEntry]:
     ).all()
 
 
+@functools.cache
+def message_statements(dialect: str) -> tuple[Any, Any]:
+    """Build the hot-path statements once per dialect (they run for every channel message)."""
+    messages, incidents = cast(Table, ChannelMessage.__table__), cast(Table, Incident.__table__)
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(messages)
+    record = insert.values(
+        incident_id=bindparam("incident_id"),
+        ts=bindparam("ts"),
+        user_id=bindparam("user_id"),
+        posted_at=bindparam("posted_at"),
+    ).on_conflict_do_nothing(index_elements=["incident_id", "ts"])
+    clock = (
+        update(incidents)
+        .where(incidents.c.id == bindparam("incident_id"))
+        .where(
+            incidents.c.last_human_message_at.is_(None)
+            | (incidents.c.last_human_message_at < bindparam("posted_at"))
+        )
+        .values(last_human_message_at=bindparam("posted_at"))
+    )
+    return record, clock
+
+
 def record_message(
     incident_id: int, *, session: Session, ts: str, user_id: str, posted_at: datetime
 ) -> None:
     """Record a human message (time and author) and move the incident's activity clock."""
-    stmt = _insert(session, ChannelMessage).values(
-        incident_id=incident_id, ts=ts, user_id=user_id, posted_at=posted_at
-    )
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["incident_id", "ts"]))
-    session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id)
-        .where(
-            (Incident.last_human_message_at.is_(None))
-            | (Incident.last_human_message_at < posted_at)
-        )
-        .values(last_human_message_at=posted_at)
-    )
+    record, clock = message_statements(session.get_bind().dialect.name)
+    params = {"incident_id": incident_id, "ts": ts, "user_id": user_id, "posted_at": posted_at}
+    connection = session.connection()
+    connection.execute(record, params)
+    connection.execute(clock, params)
 
 
 def claim_delivery(key: str, *, session: Session) -> bool:

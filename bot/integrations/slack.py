@@ -71,20 +71,27 @@ class SlackAdapter:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
-        self._bot_user_id: str | None = None
+        self._identity: dict[str, str] | None = None
         self._lock = threading.Lock()
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         with _translated(method):
             return fn()
 
+    def identity(self) -> dict[str, str]:
+        """Return the bot's identity from auth.test (user_id, bot_id, team_id), cached."""
+        with self._lock:
+            if self._identity is None:
+                response = self._call("auth.test", self.client.auth_test)
+                self._identity = {
+                    key: str(response.get(key) or "")
+                    for key in ("user_id", "bot_id", "team_id", "enterprise_id")
+                }
+            return self._identity
+
     def bot_user_id(self) -> str:
         """Return the bot's own user id (auth.test, cached)."""
-        with self._lock:
-            if self._bot_user_id is None:
-                response = self._call("auth.test", self.client.auth_test)
-                self._bot_user_id = str(response["user_id"])
-            return self._bot_user_id
+        return self.identity()["user_id"]
 
     def create_channel(self, name: str) -> str:
         """Create a public channel and return its id."""

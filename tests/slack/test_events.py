@@ -67,17 +67,19 @@ def test_bot_messages_joins_and_other_channels_are_not_activity(harness: Harness
 def test_duplicate_delivery_is_processed_once(harness: Harness) -> None:
     h = harness
     inc = h.declare()
-    first = h.signer.message_event(
-        channel=inc["channel"], user=h.bob, text="hi", event_id="Ev0DUPLICATE"
-    )
-    retry = h.signer.message_event(
-        channel=inc["channel"], user=h.bob, text="hi", event_id="Ev0DUPLICATE", ts="1790000001.1"
-    )
-    body, headers = retry
-    headers = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    message = {"channel": inc["channel"], "user": h.bob, "text": "hi", "ts": "1790000001.000100"}
+    first = h.signer.message_event(**message, event_id="Ev0MESSAGE")
+    retry = h.signer.message_event(**message, event_id="Ev0MESSAGE", retry_num=1)
     assert h.dispatch(first).status == 200
-    assert h.dispatch((body, headers)).status == 200
+    assert h.dispatch(retry).status == 200
     assert len(_messages(h, inc["id"])) == 1
+    home = {"type": "app_home_opened", "user": h.bob, "tab": "home"}
+    h.dispatch(h.signer.event(home, event_id="Ev0HOME"))
+    h.dispatch(h.signer.event(home, event_id="Ev0HOME", retry_num=1))
+    h.dispatch(h.signer.event(home, event_id="Ev0HOME", retry_num=2))
+    h.bot.executor.submit(lambda: None).result()
+    wait_until(lambda: h.slack.calls_to("views.publish"))
+    assert len(h.slack.calls_to("views.publish")) == 1
 
 
 def test_pins_and_pushpins_enter_the_timeline_once(harness: Harness) -> None:

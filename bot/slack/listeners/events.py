@@ -38,8 +38,12 @@ def register(app: App, deps: Deps) -> None:
         response: BoltResponse,
         next: Callable[[], BoltResponse],  # noqa: A002
     ) -> BoltResponse:
-        event_id = request.body.get("event_id") if isinstance(request.body, dict) else None
-        if event_id and not request.lazy_only:
+        body = request.body if isinstance(request.body, dict) else {}
+        event_id = body.get("event_id")
+        # Messages are recorded idempotently (one row per channel and ts), so they skip the
+        # delivery ledger: one database write per message on the hot path instead of two.
+        is_message = (body.get("event") or {}).get("type") == "message"
+        if event_id and not is_message and not request.lazy_only:
             with session_scope(deps.session_factory) as session:
                 if not service.claim_delivery(f"slack:{event_id}", session=session):
                     log.info("duplicate_event_skipped", event_id=event_id)

@@ -1,0 +1,75 @@
+"""Shared set-up for the benchmarks: a bot on a temporary SQLite file, served by waitress."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from waitress.server import create_server
+
+from bot.deps import build_deps
+from bot.fakes.slack import FakeSlack
+from bot.fakes.slack_requests import SlackRequestSigner
+from bot.features import install_features
+from bot.runtime import Bot, assemble
+from bot.settings import Settings
+
+SECRET = "bench-signing-secret"
+
+
+def start_bot(slack: FakeSlack, **overrides: Any) -> tuple[Bot, SlackRequestSigner, Path]:
+    """Assemble a bot against the fake Slack and a fresh SQLite database."""
+    workdir = Path(tempfile.mkdtemp(prefix="sevbot-bench-"))
+    values: dict[str, Any] = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": SECRET,
+        "slack_api_url": slack.api_url,
+        "database_url": f"sqlite:///{workdir / 'bench.db'}",
+        "sevbot_config": None,
+    }
+    values.update(overrides)
+    settings = Settings(**values)
+    bot = assemble(settings, install_features(build_deps(settings)))
+    return bot, SlackRequestSigner(SECRET, bot_user_id=slack.bot_user_id), workdir
+
+
+class Server:
+    """A WSGI app on waitress, on a free loopback port, stoppable."""
+
+    def __init__(self, app: Any, threads: int = 8) -> None:
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)  # type: ignore[union-attr]
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+    @property
+    def url(self) -> str:
+        """Return the base URL."""
+        return f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Return the pct-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    """Return the median."""
+    return statistics.median(values)
