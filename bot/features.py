@@ -25,7 +25,9 @@ from bot.settings import Settings
 
 def feature_modules() -> list[Any]:
     """Return the feature modules, imported on demand (nothing is built at import time)."""
-    return []
+    return [
+        __import__("bot.postmortems.feature", fromlist=["install"]),
+    ]
 
 
 def install_features(deps: Deps) -> Deps:
@@ -39,7 +41,12 @@ def install_features(deps: Deps) -> Deps:
 
 def feature_commands() -> list[Any]:
     """Return the CLI commands the features contribute."""
-    return [command for module in feature_modules() for command in getattr(module, "commands", [])]
+    found: list[Any] = []
+    for module in feature_modules():
+        commands = getattr(module, "commands", [])
+        if isinstance(commands, list | tuple):  # not a submodule that happens to be called so
+            found.extend(commands)
+    return found
 
 
 def build_full_deps(settings: Settings) -> Deps:

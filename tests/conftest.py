@@ -79,9 +79,15 @@ def engine(
 
 @pytest.fixture
 def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """Yield a session factory whose work is rolled back after the test."""
+    """Yield a session factory whose work is rolled back after the test, on SQLite too.
+
+    pysqlite only opens a transaction before DML, so SAVEPOINTs would run in autocommit and
+    seeded rows survive; an explicit BEGIN makes the rollback real.
+    """
     connection = engine.connect()
     outer = connection.begin()
+    if engine.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
     factory = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )

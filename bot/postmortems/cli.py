@@ -1,0 +1,71 @@
+"""`sevbot notion-setup`: create the postmortem database under a page, or check an existing one."""
+
+from __future__ import annotations
+
+import click
+
+from bot.integrations.notion import NotionAdapter
+from bot.integrations.ports import IntegrationError
+from bot.postmortems.setup import check_database, parse_page_id, setup_database
+from bot.settings import ConfigError, load_settings
+
+
+def _notion() -> tuple[NotionAdapter, list[str], str | None]:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    notion = NotionAdapter.from_settings(settings)
+    if notion is None:
+        raise click.ClickException(
+            "NOTION_TOKEN is not set: create an internal integration at "
+            "https://www.notion.so/profile/integrations and export its secret as NOTION_TOKEN"
+        )
+    return notion, settings.severity_names, settings.notion_postmortem_database_id
+
+
+def _notion_id(value: str, option: str) -> str:
+    try:
+        return parse_page_id(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            "expected a Notion id (32 hex digits) or a notion.so URL", param_hint=option
+        ) from exc
+
+
+@click.command("notion-setup")
+@click.option("--parent-page", help="Page (id or URL) to create the postmortem database under.")
+@click.option(
+    "--database",
+    help="Existing database (id or URL) to check; defaults to NOTION_POSTMORTEM_DATABASE_ID.",
+)
+@click.option("--title", default="Postmortems", show_default=True, help="Title of a new database.")
+def notion_setup(parent_page: str | None, database: str | None, title: str) -> None:
+    """Create the Notion postmortem database, or check an existing one's schema."""
+    if parent_page and database:
+        raise click.UsageError("give either --parent-page (create) or --database (check), not both")
+    notion, severities, configured = _notion()
+    try:
+        if parent_page:
+            page_id = _notion_id(parent_page, "--parent-page")
+            database_id = setup_database(notion, page_id, severities=severities, title=title)
+            click.echo(f"Created the postmortem database {database_id}.")
+            click.echo(f"Configure it with: NOTION_POSTMORTEM_DATABASE_ID={database_id}")
+            return
+        target = database or configured
+        if not target:
+            raise click.UsageError(
+                "give --parent-page to create the database, or --database (or "
+                "NOTION_POSTMORTEM_DATABASE_ID) to check an existing one"
+            )
+        problems = check_database(notion, _notion_id(target, "--database"))
+    except IntegrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        notion.close()
+    if problems:
+        click.echo(f"The database {target} does not match sevbot's postmortem schema:", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"The database {target} matches sevbot's postmortem schema.")

@@ -1,0 +1,94 @@
+"""The weekly postmortem digest for managers: by status, overdue ones, meetings coming up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.incidents.models import Incident
+from bot.postmortems import service
+from bot.postmortems.models import STATUSES, Postmortem
+from bot.settings import Settings
+
+MAX_LISTED = 15
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The digest as fallback text and Block Kit blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def _escape(text: str) -> str:
+    # Slack mrkdwn: only &, < and > are control characters.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _line(postmortem: Postmortem, incident: Incident) -> str:
+    title = _escape(f"#{incident.number} {incident.title}")
+    return f"<{postmortem.notion_url}|{title}>" if postmortem.notion_url else title
+
+
+def overdue_after(settings: Settings) -> timedelta:
+    """Return how long after resolve an unfinished postmortem counts as overdue."""
+    return settings.postmortem_complete_nudge_after * settings.postmortem_complete_escalate_after
+
+
+def build_digest(*, session: Session, settings: Settings, now: datetime) -> Digest:
+    """Build the weekly digest from the postmortem rows."""
+    rows = service.list_with_incidents(session=session)
+    tz = ZoneInfo(settings.default_timezone)
+    by_status = {status: [(p, i) for p, i in rows if p.status == status] for status in STATUSES}
+    limit = overdue_after(settings)
+    overdue = [
+        (p, i)
+        for p, i in rows
+        if p.status != "Complete" and i.resolved_at is not None and now - i.resolved_at > limit
+    ]
+    upcoming = sorted(
+        [
+            (p, i)
+            for p, i in rows
+            if p.meeting_at and now <= p.meeting_at <= now + timedelta(days=7)
+        ],
+        key=lambda pair: pair[0].meeting_at or now,
+    )
+    counts = ", ".join(f"{status}: {len(by_status[status])}" for status in STATUSES)
+    sections = [
+        ("Open postmortems", [pair for s in ("Draft", "In review") for pair in by_status[s]])
+    ]
+    sections.append((f"Overdue (not complete {limit.days}+ days after resolve)", overdue))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Weekly postmortem digest"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*By status* — {counts}"}},
+    ]
+    text_lines = [f"Weekly postmortem digest. {counts}."]
+    for title, pairs in sections:
+        lines = [f"• {_line(p, i)} — {p.status}" for p, i in pairs[:MAX_LISTED]]
+        if len(pairs) > MAX_LISTED:
+            lines.append(f"… and {len(pairs) - MAX_LISTED} more")
+        body = "\n".join(lines) or "None."
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n{body}"}})
+        text_lines.append(f"{title}: {len(pairs)}.")
+    meeting_lines = [
+        f"• {_line(p, i)} — {p.meeting_at.astimezone(tz):%a %d %b %H:%M %Z}"
+        for p, i in upcoming[:MAX_LISTED]
+        if p.meeting_at
+    ]
+    blocks.append(
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*Meetings in the next 7 days*\n" + ("\n".join(meeting_lines) or "None."),
+            },
+        }
+    )
+    text_lines.append(f"Meetings in the next 7 days: {len(upcoming)}.")
+    return Digest(text=" ".join(text_lines), blocks=blocks)

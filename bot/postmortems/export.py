@@ -1,0 +1,293 @@
+"""Export flow: one Notion page per incident, regenerated on re-run, queued while Notion is down.
+
+Entry points take ids and open their own sessions: `export_postmortem` (resolve and
+`/incident postmortem`), `retry_pending_exports` (the scheduler), `push_properties`
+(after a meeting is recorded or the postmortem is marked done in Slack).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope, utcnow
+from bot.incidents import service as incidents
+from bot.integrations.ports import ChatPort, IntegrationError
+from bot.postmortems import body, service
+from bot.postmortems.ports import NotionPort
+from bot.postmortems.properties import build_properties, iso_date, slack_names
+from bot.postmortems.render import build_facts, load_template, render_segments
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = (
+    "The postmortem is tracked, but Notion is not configured: set NOTION_TOKEN and "
+    "NOTION_POSTMORTEM_DATABASE_ID (see `sevbot notion-setup`) to file it in Notion."
+)
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export did: exported, queued (will retry), not_configured or busy."""
+
+    status: str
+    url: str | None = None
+    message: str = ""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the wait before the next queued attempt: 1, 2, 4 … minutes, at most 30."""
+    return timedelta(minutes=min(30, 2 ** max(0, attempts - 1)))
+
+
+def _say(chat: ChatPort, channel: str | None, text: str, thread_ts: str | None = None) -> None:
+    if not channel:
+        return
+    try:
+        chat.post_message(channel, text, thread_ts=thread_ts)
+    except IntegrationError as exc:  # telling people must not undo the export
+        log.warning("postmortem message not posted: %s", exc)
+
+
+def export_postmortem(
+    incident_id: int,
+    *,
+    session_factory: sessionmaker[Session],
+    notion: NotionPort | None,
+    chat: ChatPort,
+    settings: Settings,
+    pagerduty_url: str | None = None,
+    now: datetime | None = None,
+    tell_channel: bool = True,
+) -> ExportResult:
+    """Create or update the incident's Notion postmortem; queue it for retry when Notion fails."""
+    now = now or utcnow()
+    with session_scope(session_factory) as session:
+        incident = incidents.get(incident_id, session=session)
+        if incident is None:
+            raise ValueError(f"no incident with id {incident_id}")
+        postmortem = service.get_or_create(incident_id, session=session)
+        linked = pagerduty_url or service.pagerduty_url(incident_id, session=session)
+        if linked:
+            postmortem.pagerduty_url = linked
+        channel = incident.channel_id
+        configured = notion is not None and bool(settings.notion_postmortem_database_id)
+        claimed = False
+        if not configured:
+            postmortem.export_pending = False
+        else:
+            postmortem.export_pending = True
+            claimed = service.claim_export(incident_id, session=session, now=now, lease=LEASE)
+    if notion is None or not configured:
+        if tell_channel:
+            _say(chat, channel, NOT_CONFIGURED)
+        return ExportResult("not_configured", message=NOT_CONFIGURED)
+    if not claimed:
+        return ExportResult("busy", message="another export of this postmortem is running")
+    try:
+        url, first_time = _export(incident_id, session_factory, notion, chat, settings, now)
+    except IntegrationError as exc:
+        return _queue(incident_id, session_factory, chat, exc, now)
+    return _finish(incident_id, session_factory, chat, url, first_time, now)
+
+
+def _export(
+    incident_id: int,
+    session_factory: sessionmaker[Session],
+    notion: NotionPort,
+    chat: ChatPort,
+    settings: Settings,
+    now: datetime,
+) -> tuple[str, bool]:
+    assert settings.notion_postmortem_database_id
+    with session_scope(session_factory) as session:
+        incident = incidents.get(incident_id, session=session)
+        postmortem = service.get(incident_id, session=session)
+        assert incident is not None and postmortem is not None
+        entries = list(incidents.timeline(incident_id, session=session))
+        session.expunge_all()
+    names, email = slack_names(
+        incident, [e.text for e in entries], [e.actor_id for e in entries], chat
+    )
+    facts = build_facts(
+        incident,
+        entries,
+        names=names,
+        timezone=settings.default_timezone,
+        now=now,
+        pagerduty_url=postmortem.pagerduty_url,
+        meeting_at=postmortem.meeting_at,
+    )
+    segments = render_segments(facts, template=load_template(settings.postmortem_template))
+    source = notion.data_source_id(settings.notion_postmortem_database_id)
+    owner = notion.user_id_by_email(email) if email else None
+    page_id, url = postmortem.notion_page_id, postmortem.notion_url
+    if page_id is None:
+        found = notion.find_page(source, number_property="Incident", number=incident.number)
+        if found is not None:  # an earlier create reached Notion but its answer was lost
+            page_id, url = found.id, found.url
+            _save(
+                session_factory,
+                incident_id,
+                notion_page_id=page_id,
+                notion_url=url,
+                body_complete=False,
+            )
+    first_time = not postmortem.link_posted
+    creating = page_id is None
+    properties = build_properties(
+        incident, postmortem, owner_id=owner, creating=creating, channel_url=facts.channel_url
+    )
+    if creating:
+        created, batches = body.create_page(notion, source, properties, segments)
+        page_id, url = created.page_id, created.url
+        _save(
+            session_factory,
+            incident_id,
+            notion_page_id=page_id,
+            notion_url=url,
+            body_complete=False,
+        )
+        body.write_rest(notion, page_id, batches[1:])
+        regions = body.map_regions(notion, page_id, segments, body.tags_of(batches))
+    else:
+        assert page_id is not None
+        notion.update_page(page_id, properties)
+        if postmortem.body_complete:
+            regions = body.regenerate_regions(notion, page_id, segments, postmortem.regions or {})
+        else:
+            tags = body.write_full_body(notion, page_id, segments)
+            regions = body.map_regions(notion, page_id, segments, tags)
+    _save(session_factory, incident_id, regions=regions, body_complete=True)
+    assert url is not None
+    return url, first_time
+
+
+def _save(session_factory: sessionmaker[Session], incident_id: int, **values: Any) -> None:
+    with session_scope(session_factory) as session:
+        postmortem = service.get(incident_id, session=session)
+        assert postmortem is not None
+        for key, value in values.items():
+            setattr(postmortem, key, value)
+
+
+def _queue(
+    incident_id: int,
+    session_factory: sessionmaker[Session],
+    chat: ChatPort,
+    exc: IntegrationError,
+    now: datetime,
+) -> ExportResult:
+    message = str(exc)
+    with session_scope(session_factory) as session:
+        postmortem = service.get(incident_id, session=session)
+        incident = incidents.get(incident_id, session=session)
+        assert postmortem is not None and incident is not None
+        postmortem.export_pending = True
+        postmortem.export_attempts += 1
+        postmortem.next_export_at = now + retry_delay(postmortem.export_attempts)
+        postmortem.last_export_error = message
+        postmortem.export_lease_until = None
+        tell = postmortem.error_notified != message
+        postmortem.error_notified = message
+        channel = incident.channel_id
+    if tell:
+        _say(chat, channel, f"I could not file the postmortem in Notion: {message}. "
+             "It is queued and I will keep retrying.")  # fmt: skip
+    return ExportResult("queued", message=message)
+
+
+def _finish(
+    incident_id: int,
+    session_factory: sessionmaker[Session],
+    chat: ChatPort,
+    url: str,
+    first_time: bool,
+    now: datetime,
+) -> ExportResult:
+    with session_scope(session_factory) as session:
+        postmortem = service.get(incident_id, session=session)
+        incident = incidents.get(incident_id, session=session)
+        assert postmortem is not None and incident is not None
+        recovered = postmortem.error_notified is not None
+        postmortem.export_pending = False
+        postmortem.export_attempts = 0
+        postmortem.next_export_at = None
+        postmortem.last_export_error = None
+        postmortem.error_notified = None
+        postmortem.export_lease_until = None
+        postmortem.exported_at = now
+        postmortem.link_posted = True
+        channel, thread = incident.announcement_channel_id, incident.announcement_ts
+        incident_channel, number = incident.channel_id, incident.number
+    if first_time or recovered:
+        prefix = "Notion is reachable again. " if recovered else ""
+        text = f"{prefix}The postmortem of incident {number} is in Notion: {url}"
+        _say(chat, incident_channel, text)
+        if first_time and channel and thread:
+            _say(chat, channel, text, thread_ts=thread)
+    return ExportResult("exported", url=url)
+
+
+def retry_pending_exports(
+    *,
+    session_factory: sessionmaker[Session],
+    notion: NotionPort | None,
+    chat: ChatPort,
+    settings: Settings,
+    now: datetime | None = None,
+) -> list[ExportResult]:
+    """Run the queued exports that are due (the scheduler calls this every minute or so)."""
+    if notion is None or not settings.notion_postmortem_database_id:
+        return []
+    now = now or utcnow()
+    with session_scope(session_factory) as session:
+        due = list(service.due_exports(session=session, now=now))
+    return [
+        export_postmortem(
+            incident_id,
+            session_factory=session_factory,
+            notion=notion,
+            chat=chat,
+            settings=settings,
+            now=now,
+        )
+        for incident_id in due
+    ]
+
+
+def push_properties(
+    incident_id: int,
+    *,
+    session_factory: sessionmaker[Session],
+    notion: NotionPort | None,
+    settings: Settings,
+) -> bool:
+    """Write the bot-owned properties (meeting, status) to an existing page; queue on failure."""
+    with session_scope(session_factory) as session:
+        incident = incidents.get(incident_id, session=session)
+        postmortem = service.get(incident_id, session=session)
+        if (
+            notion is None
+            or incident is None
+            or postmortem is None
+            or not postmortem.notion_page_id
+        ):
+            return False
+        session.expunge_all()
+    properties: dict[str, Any] = {
+        "Status": {"select": {"name": postmortem.status}},
+        "Meeting": {"date": iso_date(postmortem.meeting_at)},
+    }
+    try:
+        notion.update_page(postmortem.notion_page_id, properties)
+    except IntegrationError as exc:
+        _save(session_factory, incident_id, export_pending=True, last_export_error=str(exc))
+        return False
+    return True

@@ -1,0 +1,94 @@
+"""`sevbot notion-setup`: create the database with the exact schema, check existing ones."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.fakes.notion import FakeNotion
+from bot.postmortems import feature
+from bot.postmortems.cli import notion_setup
+from bot.postmortems.setup import SCHEMA
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, fake_notion: FakeNotion) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", fake_notion.token)
+    monkeypatch.setenv("NOTION_API_URL", fake_notion.base_url)
+
+
+def test_sevbot_exposes_the_command(cli_env: None) -> None:
+    assert [command.name for command in feature.commands] == ["notion-setup"]
+    result = CliRunner().invoke(main, ["notion-setup", "--parent-page", "nope"])
+    assert result.exit_code == 2 and "expected a Notion id" in result.output
+
+
+def test_creates_the_database_under_a_page_url_and_prints_its_id(
+    cli_env: None, fake_notion: FakeNotion
+) -> None:
+    parent = fake_notion.add_page("Engineering")
+    url = f"https://www.notion.so/acme/Engineering-{parent.replace('-', '')}?pvs=4"
+
+    result = CliRunner().invoke(notion_setup, ["--parent-page", url])
+
+    assert result.exit_code == 0, result.output
+    [database] = fake_notion.databases.values()
+    assert f"NOTION_POSTMORTEM_DATABASE_ID={database['id']}" in result.output
+    assert database["parent"]["page_id"] == parent
+    source = fake_notion.data_sources[fake_notion.data_source_of(database["id"]).replace("-", "")]
+    types = {name: prop["type"] for name, prop in source["properties"].items()}
+    assert types == {
+        "Title": "title", "Incident": "number", "Severity": "select", "Status": "select",
+        "Owner": "people", "Declared": "date", "Resolved": "date", "Duration": "number",
+        "Slack channel": "url", "PagerDuty": "url", "Meeting": "date",
+    }  # fmt: skip
+    statuses = [o["name"] for o in source["properties"]["Status"]["select"]["options"]]
+    assert statuses == ["Draft", "In review", "Complete"]
+    severities = [o["name"] for o in source["properties"]["Severity"]["select"]["options"]]
+    assert severities == ["SEV-1", "SEV-2", "SEV-3", "SEV-4", "SEV-5"]
+
+    check = CliRunner().invoke(notion_setup, ["--database", database["id"]])
+    assert check.exit_code == 0 and "matches" in check.output
+
+
+def test_checking_an_existing_database_reports_missing_and_wrong_types(
+    cli_env: None, fake_notion: FakeNotion
+) -> None:
+    schema = {name: config for name, config in SCHEMA.items() if name != "Meeting"}
+    schema["Duration"] = {"rich_text": {}}
+    schema.pop("Title")
+    schema["Name"] = {"title": {}}
+    database = fake_notion.add_database(schema)
+
+    result = CliRunner().invoke(notion_setup, ["--database", database])
+
+    assert result.exit_code == 1
+    assert "property 'Meeting' is missing; add it with type date" in result.output
+    assert "property 'Duration' has type rich_text; change it to number" in result.output
+    assert "the title property is named 'Name'; rename it to 'Title'" in result.output
+    assert len(fake_notion.databases) == 1  # checking changes nothing
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--parent-page", "not-a-page"], "expected a Notion id"),
+        ([], "give --parent-page"),
+        (["--parent-page", "a" * 32, "--database", "b" * 32], "not both"),
+        (["--parent-page", "a" * 32], "share the page or database with the integration"),
+        (["--database", "b" * 32], "cannot find the postmortem database"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_reason(
+    cli_env: None, fake_notion: FakeNotion, args: list[str], reason: str
+) -> None:
+    result = CliRunner().invoke(notion_setup, [*args])
+    assert result.exit_code != 0
+    assert reason in result.output
+    assert fake_notion.databases == {}
+
+
+def test_without_a_token_it_says_how_to_get_one(fake_notion: FakeNotion) -> None:
+    result = CliRunner().invoke(notion_setup, ["--parent-page", fake_notion.add_page()])
+    assert result.exit_code != 0 and "NOTION_TOKEN is not set" in result.output
