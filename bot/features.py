@@ -26,6 +26,7 @@ from bot.settings import Settings
 def feature_modules() -> list[Any]:
     """Return the feature modules, imported on demand (nothing is built at import time)."""
     return [
+        __import__("bot.pagerduty.feature", fromlist=["install"]),
         __import__("bot.postmortems.feature", fromlist=["install"]),
     ]
 

@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     pagerduty_declare_min_urgency: str = Field(default="high", pattern="^(high|low)$")
     pagerduty_priority_threshold: str | None = None
     pagerduty_page_on_severity: str | None = None
+    pagerduty_page_service: str | None = None
     pagerduty_severity_map: PagerDutySeverityMap = Field(default_factory=PagerDutySeverityMap)
     alert_review_channel: str | None = None
     alert_review_cron: str | None = None

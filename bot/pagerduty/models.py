@@ -74,3 +74,16 @@ class AlertReviewPick(Base):
     group_key: Mapped[str] = mapped_column(String(300))
     label: Mapped[str] = mapped_column(String(300), default="")
     picked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertReviewRun(Base):
+    """One scheduled alert review: claimed before posting, so a run posts once."""
+
+    __tablename__ = "alert_review_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(64), unique=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    posted_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:47:16.884219
+Create Date: 2026-11-23 11:16:14.136813
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,17 @@ def upgrade() -> None:
     with op.batch_alter_table("alert_review_picks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alert_review_picks_cycle"), ["cycle"], unique=False)
 
+    op.create_table(
+        "alert_review_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_key", sa.String(length=64), nullable=False),
+        sa.Column("channel_id", sa.String(length=32), nullable=True),
+        sa.Column("ts", sa.String(length=32), nullable=True),
+        sa.Column("started_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_review_runs")),
+        sa.UniqueConstraint("run_key", name=op.f("uq_alert_review_runs_run_key")),
+    )
     op.create_table(
         "incidents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -147,6 +158,65 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "nudge_deliveries",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("due_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("target", sa.String(length=32), nullable=False),
+        sa.Column("thread_ts", sa.String(length=32), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("blocks", sa.JSON(), nullable=False),
+        sa.Column("created_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("channel_id", sa.String(length=32), nullable=True),
+        sa.Column("ts", sa.String(length=32), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_nudge_deliveries_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_nudge_deliveries")),
+    )
+    with op.batch_alter_table("nudge_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_nudge_deliveries_incident_kind_due", ["incident_id", "kind", "due_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_nudge_deliveries_pending", ["sent_at", "next_attempt_at"], unique=False
+        )
+
+    op.create_table(
+        "nudge_schedules",
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("next_due_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("snooze_until", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_by", sa.String(length=32), nullable=True),
+        sa.Column("seen_activity_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("seen_severity", sa.String(length=32), nullable=True),
+        sa.Column("seen_status", sa.String(length=32), nullable=True),
+        sa.Column("seen_meeting_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("seen_postmortem_status", sa.String(length=16), nullable=True),
+        sa.Column("dirty", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_nudge_schedules_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_nudge_schedules")),
+    )
+    with op.batch_alter_table("nudge_schedules", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_nudge_schedules_next_due_at"), ["next_due_at"], unique=False
+        )
+
+    op.create_table(
         "pagerduty_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -173,6 +243,26 @@ def upgrade() -> None:
             batch_op.f("ix_pagerduty_links_incident_id"), ["incident_id"], unique=False
         )
 
+    op.create_table(
+        "postmortem_meetings",
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=200), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("starts_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("duration_seconds", sa.Integer(), nullable=False),
+        sa.Column("attendees", sa.JSON(), nullable=False),
+        sa.Column("scheduled_by", sa.String(length=32), nullable=True),
+        sa.Column("cancelled_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_postmortem_meetings_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_postmortem_meetings")),
+    )
     op.create_table(
         "postmortems",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -254,10 +344,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_postmortems_export_pending"))
 
     op.drop_table("postmortems")
+    op.drop_table("postmortem_meetings")
     with op.batch_alter_table("pagerduty_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pagerduty_links_incident_id"))
 
     op.drop_table("pagerduty_links")
+    with op.batch_alter_table("nudge_schedules", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_nudge_schedules_next_due_at"))
+
+    op.drop_table("nudge_schedules")
+    with op.batch_alter_table("nudge_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_nudge_deliveries_pending")
+        batch_op.drop_index("ix_nudge_deliveries_incident_kind_due")
+
+    op.drop_table("nudge_deliveries")
     with op.batch_alter_table("channel_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_channel_messages_incident_posted")
 
@@ -274,6 +374,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incidents_status"))
 
     op.drop_table("incidents")
+    op.drop_table("alert_review_runs")
     with op.batch_alter_table("alert_review_picks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_review_picks_cycle"))
 

@@ -1,0 +1,129 @@
+"""Plug PagerDuty into the bot: subcommands, buttons, the webhook route, jobs and event hooks.
+
+Without PAGERDUTY_API_TOKEN the subcommands answer that PagerDuty is not configured, and no
+route or job is registered.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from bot.db import session_scope
+from bot.deps import Deps
+from bot.incidents.context import IncidentDeclared, IncidentResolved
+from bot.integrations.pagerduty import make_pagerduty
+from bot.pagerduty import flows, listeners, webhooks
+from bot.pagerduty.alert_review import review_trigger, scheduled_review
+from bot.pagerduty.cli import alert_review_command
+from bot.scheduler import Job, every
+from bot.web import HttpRequest, HttpResponse, Route
+
+log = structlog.get_logger(__name__)
+
+WEBHOOK_PATH = "/pagerduty/webhook"
+INBOX_EVERY = timedelta(seconds=15)
+
+commands = [alert_review_command]
+
+
+def process_inbox(deps: Deps) -> int:
+    """Process the stored webhook deliveries (the job, and the kick after each delivery)."""
+    return webhooks.process_pending(deps.session_factory, deps.chat, deps.settings)
+
+
+class InboxKicker:
+    """Queue one inbox run after a delivery; deliveries arriving meanwhile share that run."""
+
+    def __init__(self, deps: Deps, executor: ThreadPoolExecutor) -> None:
+        self.deps = deps
+        self.executor = executor
+        self._queued = False
+        self._lock = threading.Lock()
+
+    def kick(self) -> None:
+        """Make sure an inbox run starts after now."""
+        with self._lock:
+            if self._queued:
+                return
+            self._queued = True
+        self.executor.submit(self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            self._queued = False
+        try:
+            while process_inbox(self.deps):
+                pass
+        except Exception:
+            log.exception("pagerduty.inbox_failed")
+
+
+def webhook_route(deps: Deps, kicker: InboxKicker) -> Route:
+    """Return the POST /pagerduty/webhook route: verify, store, answer, then process."""
+    secrets = webhooks.webhook_secrets(deps.settings)
+
+    def receive(request: HttpRequest) -> HttpResponse:
+        signature = request.headers.get("x-pagerduty-signature")
+        if not webhooks.verify_signature(secrets, request.body, signature):
+            log.warning("pagerduty.webhook_bad_signature", has_signature=bool(signature))
+            return HttpResponse(401, b"invalid or missing X-PagerDuty-Signature")
+        try:
+            webhooks.parse_event(request.body)
+        except ValueError:
+            return HttpResponse(400, b"not a PagerDuty V3 webhook event")
+        with session_scope(deps.session_factory) as session:
+            stored = webhooks.receive_delivery(
+                request.body, request.headers.get("x-webhook-id"), session=session
+            )
+        if stored:
+            kicker.kick()
+        return HttpResponse(202, b"accepted" if stored else b"duplicate")
+
+    return receive
+
+
+def install(deps: Deps) -> None:
+    """Register the PagerDuty feature on deps."""
+    listeners.register(deps.router)
+    adapter = make_pagerduty(deps.settings)
+    deps.extras["pagerduty"] = adapter
+    if adapter is None:
+        return
+    # One worker keeps deliveries in arrival order; the job below catches anything left over.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagerduty-inbox")
+    deps.extras["pagerduty_executor"] = executor
+    deps.extras["link:pagerduty"] = listeners.link_after_declare
+    deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
+    deps.extras.setdefault("routes", {})[WEBHOOK_PATH] = webhook_route(
+        deps, InboxKicker(deps, executor)
+    )
+    jobs = deps.extras.setdefault("jobs", [])
+    jobs.append(Job("pagerduty_inbox", process_inbox, every(INBOX_EVERY)))
+    if deps.settings.alert_review_channel:
+        jobs.append(Job("alert_review", scheduled_review, review_trigger(deps.settings)))
+
+    def resolve_in_pagerduty(event: Any) -> None:
+        flows.on_incident_resolved(
+            event.incident_id,
+            settings=deps.settings,
+            session_factory=deps.session_factory,
+            adapter=adapter,
+            chat=deps.chat,
+        )
+
+    def page_if_severe(event: Any) -> None:
+        flows.page_on_declare(
+            event.incident_id,
+            settings=deps.settings,
+            session_factory=deps.session_factory,
+            adapter=adapter,
+            chat=deps.chat,
+        )
+
+    deps.bus.subscribe(IncidentResolved, resolve_in_pagerduty)
+    deps.bus.subscribe(IncidentDeclared, page_if_severe)

@@ -1,0 +1,302 @@
+"""PagerDuty use cases behind /incident link|alerts|oncall|page and resolve.
+
+Each flow takes ids, a session factory, the adapter and the chat port; it returns plain results
+or raises InvalidInput (the user's mistake) or an IntegrationError (PagerDuty or Slack), so the
+listeners only render messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope
+from bot.incidents import service as incidents
+from bot.incidents.domain import InvalidInput
+from bot.incidents.models import Incident
+from bot.integrations.ports import ChatPort, IntegrationError, NotFound
+from bot.pagerduty import messages
+from bot.pagerduty import service as pd_service
+from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry, incident_ref, time_to_acknowledge
+from bot.pagerduty.messages import OncallPerson
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.integrations.pagerduty import PagerDutyAdapter
+
+log = structlog.get_logger(__name__)
+
+TIMELINE_ACTIONS = {"trigger", "acknowledge", "escalate", "resolve"}
+
+
+@dataclass(frozen=True)
+class AlertSync:
+    """What one pull of a linked PagerDuty incident found and recorded."""
+
+    incident: PdIncident
+    alerts: list[PdAlert]
+    log_entries: list[PdLogEntry]
+    time_to_acknowledge: timedelta | None
+    new_timeline_entries: int
+    message_ts: str | None
+
+
+def _incident(incident_id: int, session: Session) -> Incident:
+    incident = incidents.get(incident_id, session=session)
+    if incident is None:
+        raise InvalidInput(f"There is no incident with id {incident_id}.")
+    return incident
+
+
+def _fetch(adapter: PagerDutyAdapter, ref: str) -> PdIncident:
+    try:
+        return adapter.get_incident(ref)
+    except NotFound as exc:
+        raise NotFound(f"PagerDuty has no incident {ref!r}. Check the ID or URL.") from exc
+
+
+def link(
+    incident_id: int,
+    pd_ref: str,
+    *,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter,
+    chat: ChatPort,
+    linked_by: str | None = None,
+) -> AlertSync:
+    """Link a PagerDuty incident (id or URL), then pull its alerts into the channel and timeline."""
+    try:
+        incident_ref(pd_ref)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{pd_ref!r} is not a PagerDuty incident. Use `/incident link <incident ID or URL>`."
+        ) from exc
+    pd = _fetch(adapter, pd_ref)
+    with session_scope(session_factory) as session:
+        _incident(incident_id, session)
+        try:
+            pd_service.link(incident_id, pd, session=session, linked_by=linked_by)
+        except pd_service.LinkConflict as exc:
+            raise InvalidInput(
+                f"PagerDuty incident #{pd.number} is already linked to another incident."
+            ) from exc
+    return sync(incident_id, pd, session_factory=session_factory, adapter=adapter, chat=chat)
+
+
+def refresh_alerts(
+    incident_id: int,
+    *,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter,
+    chat: ChatPort,
+) -> list[AlertSync]:
+    """Pull every linked PagerDuty incident again (/incident alerts)."""
+    with session_scope(session_factory) as session:
+        _incident(incident_id, session)
+        refs = [lk.pd_incident_id for lk in pd_service.links_for(incident_id, session=session)]
+    if not refs:
+        raise InvalidInput(
+            "No PagerDuty incident is linked yet. Use `/incident link <incident ID or URL>`."
+        )
+    return [
+        sync(
+            incident_id,
+            _fetch(adapter, ref),
+            session_factory=session_factory,
+            adapter=adapter,
+            chat=chat,
+        )
+        for ref in refs
+    ]
+
+
+def sync(
+    incident_id: int,
+    pd: PdIncident,
+    *,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter,
+    chat: ChatPort,
+) -> AlertSync:
+    """Fetch a linked incident's alerts and log entries, record them and post the summary."""
+    alerts = adapter.list_alerts(pd.id)
+    entries = adapter.list_log_entries(pd.id)
+    tta = time_to_acknowledge(entries)
+    added = 0
+    with session_scope(session_factory) as session:
+        channel = _incident(incident_id, session).channel_id
+        for entry in entries:
+            if entry.action not in TIMELINE_ACTIONS:
+                continue
+            added += incidents.add_timeline_entry(
+                incident_id,
+                session=session,
+                kind=f"pagerduty_{entry.action}",
+                text=entry.summary,
+                occurred_at=entry.created_at,
+                dedupe_key=f"pagerduty:log:{entry.id}",
+                data={"pd_incident_id": pd.id, "log_entry_id": entry.id, "agent": entry.agent},
+            )
+    ts = None
+    if channel:
+        message = messages.alert_summary(pd, alerts, entries, tta)
+        ts = chat.post_message(channel, message.text, blocks=message.blocks)
+    return AlertSync(pd, alerts, entries, tta, added, ts)
+
+
+def oncall(query: str | None, *, adapter: PagerDutyAdapter, chat: ChatPort) -> list[OncallPerson]:
+    """Return who is on call now (for a service or escalation policy), with their Slack ids."""
+    people = []
+    for entry in adapter.list_oncalls(query.strip() if query else None):
+        user = chat.user_by_email(entry.user_email) if entry.user_email else None
+        people.append(
+            OncallPerson(
+                name=entry.user_name,
+                email=entry.user_email,
+                slack_user_id=user.id if user else None,
+                escalation_policy=entry.escalation_policy_name,
+                escalation_level=entry.escalation_level,
+                schedule=entry.schedule_name,
+            )
+        )
+    return people
+
+
+def page(
+    incident_id: int,
+    service_name: str,
+    *,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter,
+    chat: ChatPort,
+    requested_by: str | None = None,
+) -> PdIncident:
+    """Open a PagerDuty incident on a service, pointing at the SEV channel, and link it."""
+    if not service_name.strip():
+        raise InvalidInput("Name the PagerDuty service to page: `/incident page <service>`.")
+    service = adapter.find_service(service_name.strip())
+    if service is None:
+        raise InvalidInput(f"PagerDuty has no service named {service_name.strip()!r}.")
+    with session_scope(session_factory) as session:
+        incident = _incident(incident_id, session)
+        label, title, channel = f"INC-{incident.number}", incident.title, incident.channel_id
+        kickoff = incident.kickoff_ts
+    where = (chat.permalink(channel, kickoff) if channel and kickoff else None) or (
+        f"https://slack.com/app_redirect?channel={channel}" if channel else "(no channel yet)"
+    )
+    body = f"{label}: {title}\nSlack channel: {where}"
+    if requested_by:
+        body += f"\nPaged from Slack by user {requested_by}"
+    pd = adapter.create_incident(service.id, f"[{label}] {title}", body)
+    with session_scope(session_factory) as session:
+        pd_service.link(incident_id, pd, session=session, linked_by=requested_by)
+        incidents.add_timeline_entry(
+            incident_id,
+            session=session,
+            kind="pagerduty_page",
+            text=f"Paged {service.name} on PagerDuty (#{pd.number})",
+            actor_id=requested_by,
+            occurred_at=pd.created_at,
+            dedupe_key=f"pagerduty:page:{pd.id}",
+            data={"pd_incident_id": pd.id, "service": service.name},
+        )
+    if channel:
+        chat.post_message(
+            channel, f":pager: Paged *{service.name}* on PagerDuty: {messages.incident_link(pd)}"
+        )
+    return pd
+
+
+def resolve_linked(
+    incident_id: int, *, session_factory: sessionmaker[Session], adapter: PagerDutyAdapter
+) -> list[str]:
+    """Resolve the linked PagerDuty incidents not resolved yet; return their ids."""
+    with session_scope(session_factory) as session:
+        pending = [
+            (lk.id, lk.pd_incident_id)
+            for lk in pd_service.links_for(incident_id, session=session)
+            if lk.resolved_in_pagerduty_at is None
+        ]
+    done = []
+    for link_id, pd_id in pending:
+        adapter.resolve_incident(pd_id)
+        with session_scope(session_factory) as session:
+            pd_service.mark_resolved_in_pagerduty(link_id, session=session)
+        done.append(pd_id)
+    return done
+
+
+def on_incident_resolved(
+    incident_id: int,
+    *,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter | None,
+    chat: ChatPort,
+) -> list[str]:
+    """Resolve linked PagerDuty incidents when RESOLVE_PAGERDUTY_ON_RESOLVE is on."""
+    if not settings.resolve_pagerduty_on_resolve or adapter is None:
+        return []
+    try:
+        return resolve_linked(incident_id, session_factory=session_factory, adapter=adapter)
+    except IntegrationError as exc:
+        log.warning("pagerduty.resolve_failed", incident_id=incident_id, problem=str(exc))
+        with session_scope(session_factory) as session:
+            channel = _incident(incident_id, session).channel_id
+        if channel:
+            chat.post_message(channel, f":warning: Could not resolve it in PagerDuty: {exc}")
+        return []
+
+
+def mark_offer_declared(
+    pd_incident_id: str, incident_id: int, *, session_factory: sessionmaker[Session], chat: ChatPort
+) -> None:
+    """Turn the Declare offer for a PagerDuty incident into a pointer to the declared SEV."""
+    with session_scope(session_factory) as session:
+        offer = pd_service.get_offer(pd_incident_id, session=session)
+        incident = incidents.get(incident_id, session=session)
+        if offer is None or offer.ts is None or incident is None:
+            return
+        where, ts, label = offer.channel_id, offer.ts, f"INC-{incident.number}"
+        channel = incident.channel_id
+    text = f":white_check_mark: Declared as {label}" + (f" in <#{channel}>" if channel else "")
+    chat.update_message(
+        where, ts, text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    )
+
+
+def page_on_declare(
+    incident_id: int,
+    *,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    adapter: PagerDutyAdapter | None,
+    chat: ChatPort,
+) -> PdIncident | None:
+    """Page PAGERDUTY_PAGE_SERVICE for an incident declared at PAGERDUTY_PAGE_ON_SEVERITY+."""
+    threshold, service_name = settings.pagerduty_page_on_severity, settings.pagerduty_page_service
+    names = settings.severity_names
+    if adapter is None or not threshold or not service_name or threshold not in names:
+        return None
+    with session_scope(session_factory) as session:
+        incident = _incident(incident_id, session)
+        severity, channel = incident.severity, incident.channel_id
+        if pd_service.links_for(incident_id, session=session):
+            return None  # it came from PagerDuty, or someone paged already
+    if severity not in names or names.index(severity) > names.index(threshold):
+        return None
+    try:
+        return page(
+            incident_id, service_name, session_factory=session_factory, adapter=adapter, chat=chat
+        )
+    except (InvalidInput, IntegrationError) as exc:
+        log.warning("pagerduty.page_on_declare_failed", incident_id=incident_id, problem=str(exc))
+        if channel:
+            chat.post_message(
+                channel, f":warning: Could not page {service_name} on PagerDuty: {exc}"
+            )
+        return None
