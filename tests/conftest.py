@@ -134,6 +134,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PAGERDUTY_", "NOTION_")) or name in {"DATABASE_URL", "PORT"}:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'sevbot-cli.db'}")
     empty = tmp_path / "sevbot-test.yaml"
     empty.write_text("{}\n")
     monkeypatch.setenv("SEVBOT_CONFIG", str(empty))

@@ -18,6 +18,7 @@ def _policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
 
 def test_defaults_without_a_policy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SEVBOT_CONFIG")
+    monkeypatch.delenv("DATABASE_URL")
     monkeypatch.chdir(tmp_path)  # no config/sevbot.yaml here: built-in defaults
     settings = load_settings()
     assert settings.database_url == "sqlite:///sevbot.db" and settings.port == 3000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.db import make_engine, migrate
 from bot.integrations.notion import NotionAdapter
 from bot.integrations.ports import IntegrationError
 from bot.postmortems.setup import check_database, parse_page_id, setup_database
@@ -15,6 +16,10 @@ def _notion() -> tuple[NotionAdapter, list[str], str | None]:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    try:  # every sevbot command brings the database up to date first
+        migrate(make_engine(settings.database_url))
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {exc}") from exc
     notion = NotionAdapter.from_settings(settings)
     if notion is None:
         raise click.ClickException(
