@@ -28,6 +28,7 @@ def feature_modules() -> list[Any]:
     return [
         __import__("bot.pagerduty.feature", fromlist=["install"]),
         __import__("bot.postmortems.feature", fromlist=["install"]),
+        __import__("bot.nudges.feature", fromlist=["install"]),
     ]
 
 

@@ -183,6 +183,13 @@ def _in_window(ts: str, args: Args) -> bool:
     return not (latest and (value > float(latest) or (value == float(latest) and not inclusive)))
 
 
+def _with_metadata(messages: list[dict[str, Any]], args: Args) -> list[dict[str, Any]]:
+    """Leave message metadata out unless include_all_metadata is true, as Slack does."""
+    if args.flag("include_all_metadata"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
 def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
     """Return a channel's top-level messages, newest first."""
     channel = ws.channel(args.require("channel", "channel_not_found"))
@@ -193,7 +200,7 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
     ]
     page, cursor = paginate(top, args)
     return {
-        "messages": page,
+        "messages": _with_metadata(page, args),
         "has_more": bool(cursor),
         "pin_count": len(ws.pins[channel.id]),
         "response_metadata": {"next_cursor": cursor},
@@ -213,7 +220,7 @@ def conversations_replies(ws: Workspace, args: Args) -> dict[str, Any]:
     replies = [m for m in ws.messages[channel.id] if m.get("thread_ts") == ts and m is not parent]
     page, cursor = paginate([parent, *replies], args, default_limit=1000)
     return {
-        "messages": page,
+        "messages": _with_metadata(page, args),
         "has_more": bool(cursor),
         "response_metadata": {"next_cursor": cursor},
     }

@@ -51,7 +51,19 @@ def _content(args: Args, *, required: bool) -> dict[str, Any]:
         content["attachments"] = args.raw("attachments")
     if required and not content:
         raise SlackApiFailure("no_text")
+    if args.has("metadata"):
+        content["metadata"] = _metadata(args.raw("metadata"))
     return content
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """Validate message metadata: {"event_type": str, "event_payload": object}."""
+    if not isinstance(value, dict):
+        raise SlackApiFailure("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise SlackApiFailure("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": copy.deepcopy(payload)}
 
 
 def _thread_ts(args: Args) -> str | None:

@@ -50,7 +50,7 @@ def make_web_client(settings: Settings) -> WebClient:
 
 
 @contextmanager
-def _translated(method: str) -> Iterator[None]:
+def translated(method: str) -> Iterator[None]:
     try:
         yield
     except SlackApiError as exc:
@@ -75,7 +75,7 @@ class SlackAdapter:
         self._lock = threading.Lock()
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
-        with _translated(method):
+        with translated(method):
             return fn()
 
     def identity(self) -> dict[str, str]:

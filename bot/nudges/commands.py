@@ -1,0 +1,192 @@
+"""/incident schedule and /incident postmortem done, and the follow-ups they leave."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from bot.db import session_scope, utcnow
+from bot.deps import Deps
+from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
+from bot.incidents.domain import InvalidInput
+from bot.nudges import meetings
+from bot.nudges.modal import schedule_modal
+from bot.postmortems import service as postmortems
+from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome, Subcommand
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+POSTMORTEM_USAGE = "/incident postmortem done"
+
+
+def parse_meeting_duration(text: str) -> timedelta:
+    """Parse '45m', '1h', '1h30m' or '1h 30m' into a duration of 1 minute to 1 day."""
+    cleaned = text.strip().lower()
+    parts = _DURATION_PART.findall(cleaned)
+    if not parts or _DURATION_PART.sub("", cleaned).strip():
+        raise InvalidInput(f"`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if not 60 <= seconds <= 86400:
+        raise InvalidInput("A meeting lasts between 1 minute and 1 day.")
+    return timedelta(seconds=seconds)
+
+
+def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
+    """Validate /incident schedule quickly; the profile lookup and posting come after the ack."""
+    with session_scope(deps.session_factory) as session:
+        incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+        incident_id, label = incident.id, f"INC-{incident.number}"
+    if cmd.args.lower() == "cancel":
+        meetings.cancel_meeting(
+            cmd.channel_id,
+            cmd.user_id,
+            session_factory=deps.session_factory,
+            settings=deps.settings,
+        )
+        return Outcome(followup=Followup("nudges_announce_meeting", {"incident_id": incident_id}))
+    if not cmd.args:
+        args = {"incident_id": incident_id, "label": label}
+        return Outcome(
+            followup=Followup(
+                "nudges_open_schedule_modal",
+                {
+                    **args,
+                    "trigger_id": cmd.trigger_id,
+                    "user_id": cmd.user_id,
+                    "channel_id": cmd.channel_id,
+                },
+            )
+        )
+    slot = meetings.parse_when(cmd.args)
+    if slot.timezone:
+        meetings.start_time(slot.local, slot.timezone, utcnow())
+    return Outcome(
+        reply=f"Scheduling the postmortem meeting of {label}…",
+        followup=Followup(
+            "nudges_schedule_from_command",
+            {
+                "incident_id": incident_id,
+                "local": slot.local.isoformat(),
+                "timezone": slot.timezone,
+                "user_id": cmd.user_id,
+                "channel_id": cmd.channel_id,
+            },
+        ),
+    )
+
+
+def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None) -> Outcome:
+    """Handle `done`; anything else goes to the postmortem feature (export) if it is installed."""
+    if cmd.args.strip().lower() != "done":
+        if fallback is not None:
+            return fallback.accept(cmd, deps)
+        with session_scope(deps.session_factory) as session:
+            incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+            incident_id = incident.id
+        if "postmortem_export" in deps.router.followups:
+            return Outcome(
+                reply="Creating the postmortem document…",
+                followup=Followup(
+                    "postmortem_export",
+                    {
+                        "incident_id": incident_id,
+                        "user_id": cmd.user_id,
+                        "channel_id": cmd.channel_id,
+                    },
+                ),
+            )
+        raise InvalidInput(f"Usage: `{POSTMORTEM_USAGE}` marks the postmortem complete.")
+    with session_scope(deps.session_factory) as session:
+        incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+        incident_id, label = incident.id, f"INC-{incident.number}"
+        existing = postmortems.get(incident_id, session=session)
+        if existing is not None and existing.status == "Complete":
+            raise InvalidInput(f"The postmortem of {label} is already complete.")
+        postmortems.mark_complete(incident_id, session=session, source="slack")
+    return Outcome(
+        followup=Followup(
+            "nudges_postmortem_done",
+            {"incident_id": incident_id, "user_id": cmd.user_id, "channel_id": cmd.channel_id},
+        )
+    )
+
+
+def register(router: CommandRouter) -> None:
+    """Register the subcommands (wrapping an existing `postmortem` one) and follow-ups."""
+    router.subcommand(
+        "schedule",
+        usage="/incident schedule <YYYY-MM-DD HH:MM> [timezone] | cancel",
+        summary="schedule, move or cancel the postmortem meeting (no date: open the form)",
+    )(accept_schedule)
+    existing = router.subcommands.get("postmortem")
+    if existing is not None:
+        fallback = Subcommand(existing.name, existing.accept, existing.usage, existing.summary)
+        existing.accept = lambda cmd, deps: accept_postmortem(cmd, deps, fallback)
+        existing.usage = f"{existing.usage} | done"
+    else:
+        router.subcommand(
+            "postmortem",
+            usage="/incident postmortem [done]",
+            summary="create the postmortem document; `done` marks it complete",
+        )(lambda cmd, deps: accept_postmortem(cmd, deps, None))
+
+    @router.followup("nudges_schedule_from_command")
+    def schedule_from_command(
+        deps: Deps,
+        *,
+        incident_id: int,
+        local: str,
+        timezone: str | None,
+        user_id: str,
+        channel_id: str,
+    ) -> None:
+        tz = timezone or meetings.user_timezone(deps.chat, user_id, deps.settings)
+        try:
+            starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
+        except InvalidInput as exc:
+            deps.chat.post_ephemeral(channel_id, user_id, str(exc))
+            return
+        members = [m for m in deps.chat.channel_members(channel_id) if m != deps.chat.bot_user_id()]
+        meetings.record_meeting(
+            incident_id,
+            starts_at,
+            timezone=tz,
+            duration=deps.settings.meeting_default_duration,
+            attendees=members,
+            user_id=user_id,
+            session_factory=deps.session_factory,
+        )
+        announce(deps, incident_id=incident_id)
+
+    @router.followup("nudges_announce_meeting")
+    def announce(deps: Deps, *, incident_id: int) -> None:
+        deps.bus.publish(PostmortemMeetingChanged(incident_id))
+        meetings.announce_meeting(incident_id, deps.chat, deps.session_factory)
+
+    @router.followup("nudges_postmortem_done")
+    def postmortem_done(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
+        deps.bus.publish(PostmortemCompleted(incident_id))
+        deps.chat.post_message(
+            channel_id, f":white_check_mark: <@{user_id}> marked the postmortem complete."
+        )
+
+    @router.followup("nudges_open_schedule_modal")
+    def open_schedule_modal(
+        deps: Deps, *, incident_id: int, label: str, trigger_id: str, user_id: str, channel_id: str
+    ) -> None:
+        tz = meetings.user_timezone(deps.chat, user_id, deps.settings)
+        bot = deps.chat.bot_user_id()
+        members = [m for m in deps.chat.channel_members(channel_id) if m != bot]
+        tomorrow = utcnow().astimezone(meetings.zone(tz)) + timedelta(days=1)
+        deps.chat.open_view(
+            trigger_id,
+            schedule_modal(
+                incident_id=incident_id,
+                channel_id=channel_id,
+                label=label,
+                day=tomorrow,
+                timezone=tz,
+                duration=deps.settings.meeting_default_duration,
+                attendees=members,
+            ),
+        )

@@ -1,0 +1,16 @@
+"""Nudges: silence nudges, postmortem scheduling and completion loops, meeting invitations."""
+
+from __future__ import annotations
+
+from bot.deps import Deps
+from bot.nudges import commands, listeners
+from bot.nudges.jobs import POLL_EVERY, run_nudges
+from bot.scheduler import Job, every
+
+
+def install(deps: Deps) -> None:
+    """Register /incident schedule, /incident postmortem done, the buttons and the nudge job."""
+    commands.register(deps.router)
+    deps.router.followup("nudges_say")(listeners.say)
+    deps.extras.setdefault("app_hooks", []).append(listeners.register)
+    deps.extras.setdefault("jobs", []).append(Job("nudges", run_nudges, every(POLL_EVERY)))

@@ -1,0 +1,38 @@
+"""Slack identifiers of the nudges feature (action, block and callback ids)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NudgeAction(StrEnum):
+    """Buttons, selects and inputs of nudge messages and the meeting modal."""
+
+    SNOOZE = "nudges_snooze"
+    SCHEDULE_MEETING = "nudges_schedule_meeting"
+    DATE = "nudges_meeting_date"
+    TIME = "nudges_meeting_time"
+    TIMEZONE = "nudges_meeting_timezone"
+    DURATION = "nudges_meeting_duration"
+    ATTENDEES = "nudges_meeting_attendees"
+
+
+class NudgeBlock(StrEnum):
+    """Block ids of nudge messages and the meeting modal inputs."""
+
+    ACTIONS = "nudges_actions"
+    DATE = "nudges_meeting_date_block"
+    TIME = "nudges_meeting_time_block"
+    TIMEZONE = "nudges_meeting_timezone_block"
+    DURATION = "nudges_meeting_duration_block"
+    ATTENDEES = "nudges_meeting_attendees_block"
+
+
+class NudgeCallback(StrEnum):
+    """Modal callback ids."""
+
+    SCHEDULE = "nudges_schedule_meeting_modal"
+
+
+SNOOZE_CHOICES = {"30m": "30 minutes", "1h": "1 hour", "2h": "2 hours"}
+METADATA_EVENT = "sevbot_nudge"

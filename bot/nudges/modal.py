@@ -1,0 +1,95 @@
+"""Pure builder and reader of the Schedule meeting modal."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    DatePickerElement,
+    InputBlock,
+    PlainTextInputElement,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.nudges.ids import NudgeAction, NudgeBlock, NudgeCallback
+from bot.text import format_duration
+
+
+def schedule_modal(
+    *,
+    incident_id: int,
+    channel_id: str,
+    label: str,
+    day: datetime,
+    timezone: str,
+    duration: timedelta,
+    attendees: list[str],
+) -> dict[str, Any]:
+    """Build the modal: date, time, timezone (from the user's profile), duration, attendees."""
+    blocks = [
+        InputBlock(
+            block_id=NudgeBlock.DATE,
+            label="Date",
+            element=DatePickerElement(action_id=NudgeAction.DATE, initial_date=f"{day:%Y-%m-%d}"),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.TIME,
+            label="Time",
+            element=TimePickerElement(action_id=NudgeAction.TIME, initial_time="10:00"),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.TIMEZONE,
+            label="Timezone (IANA name)",
+            element=PlainTextInputElement(action_id=NudgeAction.TIMEZONE, initial_value=timezone),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.DURATION,
+            label="Duration (e.g. 45m, 1h)",
+            element=PlainTextInputElement(
+                action_id=NudgeAction.DURATION,
+                initial_value=format_duration(duration.total_seconds()).replace(" ", ""),
+            ),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.ATTENDEES,
+            label="Attendees",
+            optional=True,
+            element=UserMultiSelectElement(
+                action_id=NudgeAction.ATTENDEES, initial_users=attendees[:100] or None
+            ),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=NudgeCallback.SCHEDULE,
+        title="Postmortem meeting",
+        submit="Schedule",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps(
+            {"incident_id": incident_id, "channel_id": channel_id, "label": label}
+        ),
+    )
+    return view.to_dict()
+
+
+def submitted(view: dict[str, Any]) -> dict[str, Any]:
+    """Read the modal's values: date, time, timezone, duration, attendees and its metadata."""
+    values = view["state"]["values"]
+
+    def element(block: NudgeBlock, action: NudgeAction) -> dict[str, Any]:
+        return dict(values.get(block, {}).get(action, {}))
+
+    return {
+        "date": element(NudgeBlock.DATE, NudgeAction.DATE).get("selected_date"),
+        "time": element(NudgeBlock.TIME, NudgeAction.TIME).get("selected_time"),
+        "timezone": element(NudgeBlock.TIMEZONE, NudgeAction.TIMEZONE).get("value") or "",
+        "duration": element(NudgeBlock.DURATION, NudgeAction.DURATION).get("value") or "",
+        "attendees": element(NudgeBlock.ATTENDEES, NudgeAction.ATTENDEES).get("selected_users")
+        or [],
+        "meta": json.loads(view.get("private_metadata") or "{}"),
+    }

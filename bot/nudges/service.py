@@ -1,0 +1,237 @@
+"""Data access for nudges. Every function takes a keyword-only session."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.incidents.models import Incident
+from bot.nudges.models import Meeting, NudgeDelivery, NudgeSchedule
+from bot.nudges.rules import GRID_KINDS, Facts
+from bot.postmortems.models import Postmortem
+
+_S, _I, _P, _M = NudgeSchedule, Incident, Postmortem, Meeting
+
+
+def _upsert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def candidates(*, session: Session, now: datetime, limit: int = 1000) -> list[Facts]:
+    """Return the facts of incidents that are due, or whose facts changed since last planned."""
+    pm_status = func.coalesce(_P.status, "Draft")
+    rows = session.execute(
+        select(
+            _I.id,
+            _I.number,
+            _I.title,
+            _I.severity,
+            _I.status,
+            _I.channel_id,
+            _I.declared_at,
+            _I.last_human_message_at,
+            _I.last_update_at,
+            _I.resolved_at,
+            _I.commander_id,
+            _I.comms_id,
+            _I.reporter_id,
+            _I.announcement_channel_id,
+            _I.announcement_ts,
+            _P.meeting_at,
+            pm_status,
+            _M.cancelled_at,
+            _S.snooze_until,
+            _S.snoozed_at,
+        )
+        .outerjoin(_S, _S.incident_id == _I.id)
+        .outerjoin(_P, _P.incident_id == _I.id)
+        .outerjoin(_M, _M.incident_id == _I.id)
+        .where(_I.channel_id.is_not(None))
+        .where(
+            or_(
+                _S.incident_id.is_(None),
+                _S.dirty.is_(True),
+                _S.next_due_at <= now,
+                _I.last_human_message_at > _S.seen_activity_at,
+                _I.last_update_at > _S.seen_activity_at,
+                _I.severity != _S.seen_severity,
+                _I.status != _S.seen_status,
+                _P.meeting_at.is_distinct_from(_S.seen_meeting_at),
+                pm_status != _S.seen_postmortem_status,
+            )
+        )
+        .order_by(_S.next_due_at)
+        .limit(limit)
+    ).all()
+    facts = [
+        Facts(
+            incident_id=r[0],
+            number=r[1],
+            title=r[2],
+            severity=r[3],
+            status=r[4],
+            channel_id=r[5],
+            declared_at=r[6],
+            last_human_message_at=r[7],
+            last_update_at=r[8],
+            resolved_at=r[9],
+            commander_id=r[10],
+            comms_id=r[11],
+            reporter_id=r[12],
+            announcement_channel_id=r[13],
+            announcement_ts=r[14],
+            meeting_at=r[15],
+            postmortem_status=r[16],
+            meeting_cancelled_at=r[17],
+            snooze_until=r[18],
+            snoozed_at=r[19],
+        )
+        for r in rows
+    ]
+    sent = sent_due_times([f.incident_id for f in facts], session=session)
+    return [Facts(**{**f.__dict__, "sent": sent.get(f.incident_id, {})}) for f in facts]
+
+
+def sent_due_times(
+    incident_ids: Sequence[int], *, session: Session
+) -> dict[int, dict[str, list[datetime]]]:
+    """Return the due times of the nudges recorded for these incidents, by incident and kind."""
+    found: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(NudgeDelivery.incident_id, NudgeDelivery.kind, NudgeDelivery.due_at)
+        .where(NudgeDelivery.incident_id.in_(incident_ids))
+        .where(NudgeDelivery.kind.in_(GRID_KINDS))
+    ).all()
+    for incident_id, kind, due_at in rows:
+        found[incident_id][kind].append(due_at)
+    return found
+
+
+def save_schedules(
+    planned: list[tuple[Facts, datetime | None]], *, session: Session, known: set[int]
+) -> None:
+    """Store each incident's next due time and the facts it was computed from."""
+    rows = [
+        {
+            "incident_id": f.incident_id,
+            "next_due_at": next_due_at,
+            "seen_activity_at": f.activity_at,
+            "seen_severity": f.severity,
+            "seen_status": f.status,
+            "seen_meeting_at": f.meeting_at,
+            "seen_postmortem_status": f.postmortem_status,
+            "dirty": False,
+        }
+        for f, next_due_at in planned
+    ]
+    existing = [r for r in rows if r["incident_id"] in known]
+    fresh = [r for r in rows if r["incident_id"] not in known]
+    if existing:
+        session.execute(update(NudgeSchedule), existing)
+    if fresh:
+        stmt = _upsert(session, NudgeSchedule).on_conflict_do_nothing(
+            index_elements=["incident_id"]
+        )
+        session.execute(stmt, fresh)
+
+
+def scheduled_ids(incident_ids: Sequence[int], *, session: Session) -> set[int]:
+    """Return which of these incidents already have a schedule row."""
+    if not incident_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(NudgeSchedule.incident_id).where(NudgeSchedule.incident_id.in_(incident_ids))
+        ).all()
+    )
+
+
+def record_intents(rows: list[dict[str, Any]], *, session: Session) -> None:
+    """Record nudges before sending them; a key already recorded is left alone."""
+    if rows:
+        stmt = _upsert(session, NudgeDelivery).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(stmt, rows)
+
+
+def pending(*, session: Session, now: datetime, limit: int = 200) -> Sequence[NudgeDelivery]:
+    """Return recorded nudges not yet sent whose (re)try time has come, oldest due first."""
+    return session.scalars(
+        select(NudgeDelivery)
+        .where(NudgeDelivery.sent_at.is_(None))
+        .where(or_(NudgeDelivery.next_attempt_at.is_(None), NudgeDelivery.next_attempt_at <= now))
+        .order_by(NudgeDelivery.due_at, NudgeDelivery.key)
+        .limit(limit)
+    ).all()
+
+
+def count_attempts(keys: list[str], *, session: Session) -> None:
+    """Count one more send attempt for each of these nudges."""
+    if keys:
+        session.execute(
+            update(NudgeDelivery)
+            .where(NudgeDelivery.key.in_(keys))
+            .values(attempts=NudgeDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sent(key: str, *, session: Session, channel_id: str, ts: str, at: datetime) -> None:
+    """Record that a nudge is in Slack."""
+    session.execute(
+        update(NudgeDelivery)
+        .where(NudgeDelivery.key == key)
+        .values(sent_at=at, channel_id=channel_id, ts=ts, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_failed(key: str, *, session: Session, error: str, retry_at: datetime) -> None:
+    """Keep a failed nudge queued, to be retried at retry_at."""
+    session.execute(
+        update(NudgeDelivery)
+        .where(NudgeDelivery.key == key)
+        .values(last_error=error, next_attempt_at=retry_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_dirty(incident_id: int, *, session: Session) -> None:
+    """Make the next pass recompute an incident's due times."""
+    stmt = _upsert(session, NudgeSchedule).values(incident_id=incident_id, dirty=True)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["incident_id"], set_={"dirty": True})
+    )
+
+
+def snooze(incident_id: int, *, session: Session, until: datetime, by: str, now: datetime) -> None:
+    """Silence update nudges until a time (stored, so it survives restarts)."""
+    mark_dirty(incident_id, session=session)
+    session.execute(
+        update(NudgeSchedule)
+        .where(NudgeSchedule.incident_id == incident_id)
+        .values(snooze_until=until, snoozed_at=now, snoozed_by=by)
+    )
+
+
+def meeting(incident_id: int, *, session: Session) -> Meeting | None:
+    """Return the Slack-side details of an incident's postmortem meeting."""
+    return session.get(Meeting, incident_id)
+
+
+def deliveries(incident_id: int, *, session: Session) -> Sequence[NudgeDelivery]:
+    """Return every nudge recorded for an incident, by due time."""
+    return session.scalars(
+        select(NudgeDelivery)
+        .where(NudgeDelivery.incident_id == incident_id)
+        .order_by(NudgeDelivery.due_at, NudgeDelivery.kind)
+    ).all()
