@@ -10,12 +10,13 @@ from datetime import timedelta
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from slack_bolt import App
 
 from bot.app import create_app
 from bot.db import migrate
 from bot.deps import Deps, build_deps
-from bot.incidents.jobs import resume_incidents
+from bot.incidents.jobs import reconcile_activity, resume_incidents
 from bot.integrations.ports import AuthError, IntegrationError
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
@@ -57,6 +58,7 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
     jobs = [
         Job("resume_incidents", resume_incidents, every(timedelta(seconds=15))),
+        Job("reconcile_activity", reconcile_activity, DateTrigger()),  # once, at start
         *deps.extras.get("jobs", []),
     ]
     return Bot(settings, deps, app, WebApp(app, deps, routes), executor, jobs)

@@ -1,14 +1,17 @@
-"""Group commit for channel activity: many concurrent message events, one transaction.
+"""Group commit for channel activity: many message events, one transaction, off the ack path.
 
-Every human message in an incident channel is written before Slack gets its ack (so nothing
-is lost), but concurrent events share a transaction: callers enqueue their row and wait for
-the single writer thread to commit the batch it belongs to.
+Recording a human message must not hold up Slack's ack, and under load one transaction per
+event is the bottleneck. So events are queued and one writer thread commits them in batches.
+A graceful stop (SIGTERM) flushes the queue. What a hard crash could drop — the last
+milliseconds of activity timestamps — is recovered at start-up from the channels' history
+(see ``reconcile_activity``), so no activity is lost for the nudges.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
@@ -21,6 +24,7 @@ from bot.incidents.service import message_statements
 log = structlog.get_logger(__name__)
 
 MAX_BATCH = 500
+WRITE_ATTEMPTS = 5
 _STOP = object()
 
 
@@ -34,15 +38,21 @@ class ActivityWriter:
         self._lock = threading.Lock()
 
     def record(self, incident_id: int, ts: str, user_id: str, posted_at: datetime) -> None:
-        """Write one message row; return once it is committed (raise if the commit failed)."""
-        done: Future[None] = Future()
+        """Queue one message row for the next batch."""
         self._ensure_started()
         row = {"incident_id": incident_id, "ts": ts, "user_id": user_id, "posted_at": posted_at}
-        self._queue.put((row, done))
-        done.result(timeout=30)
+        self._queue.put(row)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until everything queued so far is committed (or has failed for good)."""
+        if self._thread is None:
+            return
+        marker: Future[None] = Future()
+        self._queue.put(marker)
+        marker.result(timeout=timeout)
 
     def close(self) -> None:
-        """Finish the queued writes and stop the thread."""
+        """Commit what is queued and stop the thread."""
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
@@ -60,39 +70,39 @@ class ActivityWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
             while len(batch) < MAX_BATCH:
                 try:
-                    item = self._queue.get_nowait()
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                batch.append(item)
-            self._write(batch)
+            stop = any(item is _STOP for item in batch)
+            rows = [item for item in batch if isinstance(item, dict)]
+            if rows:
+                self._write(rows)
+            for item in batch:
+                if isinstance(item, Future):
+                    item.set_result(None)
 
-    def _write(self, batch: list[tuple[dict[str, Any], Future[None]]]) -> None:
+    def _write(self, rows: list[dict[str, Any]]) -> None:
         record, clock = message_statements(self.engine.dialect.name)
-        rows = [row for row, _ in batch]
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(record, rows)
-                # The newest message of each incident moves its activity clock.
-                newest: dict[int, dict[str, Any]] = {}
-                for row in rows:
-                    seen = newest.get(row["incident_id"])
-                    if seen is None or row["posted_at"] > seen["posted_at"]:
-                        newest[row["incident_id"]] = row
-                connection.execute(clock, list(newest.values()))
-        except Exception as exc:
-            log.warning("activity_write_failed", rows=len(rows), problem=str(exc))
-            for _, done in batch:
-                done.set_exception(exc)
-            return
-        for _, done in batch:
-            done.set_result(None)
+        # The newest message of each incident moves its activity clock.
+        newest: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            seen = newest.get(row["incident_id"])
+            if seen is None or row["posted_at"] > seen["posted_at"]:
+                newest[row["incident_id"]] = row
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(record, rows)
+                    connection.execute(clock, list(newest.values()))
+                return
+            except Exception as exc:  # a busy or unreachable database
+                log.warning(
+                    "activity_write_failed", rows=len(rows), attempt=attempt, problem=str(exc)
+                )
+                time.sleep(min(2.0**attempt * 0.1, 5.0))
+        log.error("activity_write_gave_up", rows=len(rows))  # reconciled at the next start

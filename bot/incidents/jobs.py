@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.db import session_scope
-from bot.incidents import declare, flows, service
+from bot.incidents import activity, declare, flows, service
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -27,3 +27,8 @@ def resume_incidents(deps: Deps) -> int:
         else:
             done += flows.sync_incident(incident_id, deps.incidents)
     return done
+
+
+def reconcile_activity(deps: Deps) -> int:
+    """Catch up channel activity a crash kept from being recorded (run once at start)."""
+    return activity.reconcile_activity(deps.incidents)

@@ -65,6 +65,8 @@ class ChatMessage:
     ts: str
     user: str | None
     text: str
+    subtype: str | None = None
+    bot_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,10 @@ class ChatPort(Protocol):
 
     def get_message(self, channel: str, ts: str) -> ChatMessage | None:
         """Read one message back, or None if it is gone."""
+        ...
+
+    def recent_messages(self, channel: str, limit: int) -> list[ChatMessage]:
+        """Return the newest messages of a channel, newest first."""
         ...
 
     def permalink(self, channel: str, ts: str) -> str | None:

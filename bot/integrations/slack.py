@@ -227,6 +227,24 @@ class SlackAdapter:
                 return ChatMessage(ts=ts, user=message.get("user"), text=message.get("text", ""))
         return None
 
+    def recent_messages(self, channel: str, limit: int) -> list[ChatMessage]:
+        """Return the newest messages of a channel, newest first (one page)."""
+        response = self._call(
+            "conversations.history",
+            functools.partial(self.client.conversations_history, channel=channel, limit=limit),
+        )
+        return [
+            ChatMessage(
+                ts=str(message["ts"]),
+                user=message.get("user"),
+                text=message.get("text", ""),
+                subtype=message.get("subtype"),
+                bot_id=message.get("bot_id"),
+            )
+            for message in response.get("messages") or []
+            if message.get("ts")
+        ]
+
     def permalink(self, channel: str, ts: str) -> str | None:
         """Return a message permalink, or None when Slack cannot give one."""
         try:

@@ -102,6 +102,7 @@ def human_message(h: Harness, channel: str, user: str, text: str = "looking") ->
     """Deliver a person's message in a channel as an Events API event."""
     response = h.dispatch(h.signer.message_event(channel=channel, user=user, text=text))
     assert response.status == 200
+    h.deps.incidents.activity.flush()  # activity is group-committed after the ack
 
 
 def wait_for(predicate: Any, message: str = "") -> Any:

@@ -10,6 +10,7 @@ from tests.harness import Harness, wait_until
 
 
 def _messages(h: Harness, incident_id: int) -> list[tuple[str, str]]:
+    h.deps.incidents.activity.flush()  # activity is group-committed after the ack
     with session_scope(h.deps.session_factory) as session:
         rows = session.scalars(
             select(ChannelMessage).where(ChannelMessage.incident_id == incident_id)
@@ -148,3 +149,22 @@ def test_app_home_lists_active_incidents(harness: Harness) -> None:
     view = wait_until(lambda: h.slack.home_view(h.bob))
     text = str(view)
     assert "Login broken" in text and "SEV-1" in text and "investigating" in text
+
+
+def test_activity_lost_in_a_crash_is_recovered_from_history(harness: Harness) -> None:
+    """Messages posted while the bot was down (or queued when it crashed) are caught up."""
+    from bot.incidents.jobs import reconcile_activity
+
+    h = harness
+    inc = h.declare()
+    first = h.slack.add_message(inc["channel"], h.bob, "anyone?")
+    last = h.slack.add_message(inc["channel"], h.carol, "I'm on it")
+    h.slack.add_message(h.general, h.bob, "not an incident channel")
+    assert reconcile_activity(h.deps) == 2
+    assert sorted(_messages(h, inc["id"])) == sorted([(h.bob, first), (h.carol, last)])
+    with session_scope(h.deps.session_factory) as session:
+        row = session.get(Incident, inc["id"])
+        assert row is not None and row.last_human_message_at is not None
+        assert row.last_human_message_at.timestamp() == float(last)
+    assert reconcile_activity(h.deps) == 2  # idempotent: still one row per message
+    assert len(_messages(h, inc["id"])) == 2

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
@@ -16,39 +16,39 @@ from bot.slack.blocks.home import home_view
 
 log = structlog.get_logger(__name__)
 
-HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
-
 
 def is_human_message(event: dict[str, Any]) -> bool:
     """Say whether a message event was written by a person (not a bot, join or edit)."""
-    return (
-        event.get("subtype") in HUMAN_SUBTYPES
-        and not event.get("bot_id")
-        and bool(event.get("user"))
-        and bool(event.get("ts"))
-    )
+    return activity.is_human(
+        user=event.get("user"), subtype=event.get("subtype"), bot_id=event.get("bot_id")
+    ) and bool(event.get("ts"))
 
 
 def register(app: App, deps: Deps) -> None:
     """Register the event listeners and the duplicate-delivery guard."""
 
-    @app.middleware
-    def skip_duplicate_deliveries(
-        request: BoltRequest,
-        response: BoltResponse,
-        next: Callable[[], BoltResponse],  # noqa: A002
-    ) -> BoltResponse:
-        body = request.body if isinstance(request.body, dict) else {}
+    def first_delivery(body: dict[str, Any]) -> bool:
+        """Claim an event id in the delivery ledger; False for a re-delivery (X-Slack-Retry).
+
+        Messages don't need it (they are recorded idempotently by ts), which keeps the
+        message hot path free of this write.
+        """
         event_id = body.get("event_id")
-        # Messages are recorded idempotently (one row per channel and ts), so they skip the
-        # delivery ledger: one database write per message on the hot path instead of two.
-        is_message = (body.get("event") or {}).get("type") == "message"
-        if event_id and not is_message and not request.lazy_only:
-            with session_scope(deps.session_factory) as session:
-                if not service.claim_delivery(f"slack:{event_id}", session=session):
-                    log.info("duplicate_event_skipped", event_id=event_id)
-                    return BoltResponse(status=200, body="")
-        return next()
+        if not event_id:
+            return True
+        with session_scope(deps.session_factory) as session:
+            if service.claim_delivery(f"slack:{event_id}", session=session):
+                return True
+        log.info("duplicate_event_skipped", event_id=event_id)
+        return False
+
+    def once(handler: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
+        def run(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if first_delivery(body):
+                handler(event)
+
+        run.__name__ = handler.__name__
+        return run
 
     @app.event("message")
     def on_message(event: dict[str, Any]) -> None:
@@ -97,9 +97,9 @@ def register(app: App, deps: Deps) -> None:
     def ack_only() -> None:
         return None
 
-    app.event("pin_added")(ack=ack_only, lazy=[record_pin])
-    app.event("reaction_added")(ack=ack_only, lazy=[record_pushpin])
-    app.event("app_home_opened")(ack=ack_only, lazy=[publish_home])
+    app.event("pin_added")(ack=ack_only, lazy=[once(record_pin)])
+    app.event("reaction_added")(ack=ack_only, lazy=[once(record_pushpin)])
+    app.event("app_home_opened")(ack=ack_only, lazy=[once(publish_home)])
 
     @app.event("pin_removed")
     @app.event("reaction_removed")
