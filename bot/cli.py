@@ -76,6 +76,7 @@ def run() -> None:
             serve_http(bot)
     finally:
         scheduler.shutdown(wait=False)
+        bot.close()
 
 
 @main.command()
@@ -85,7 +86,11 @@ def web() -> None:
 
     settings = _settings()
     _require_slack(settings)
-    serve_http(_assemble(settings))
+    bot = _assemble(settings)
+    try:
+        serve_http(bot)
+    finally:
+        bot.close()
 
 
 @main.command()
@@ -103,6 +108,7 @@ def worker() -> None:
         wait_for_signal()
     finally:
         scheduler.shutdown(wait=False)
+        bot.close()
 
 
 @main.command()

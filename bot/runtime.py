@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ def serve_http(bot: Bot, *, threads: int = 8) -> None:
     from waitress import serve
 
     log.info("http_listening", port=bot.settings.port)
+    # Stop gracefully on SIGTERM (Kubernetes, Heroku): unwind so the caller can flush and close.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     serve(bot.web, host="0.0.0.0", port=bot.settings.port, threads=threads, ident="sevbot")
 
 

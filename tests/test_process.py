@@ -1,0 +1,70 @@
+"""The real `sevbot run` process: serves HTTP, declares, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from bot.fakes.slack import FakeSlack
+from bot.fakes.slack_requests import SlackRequestSigner, send
+from tests.harness import wait_until
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_sevbot_run_serves_and_stops_on_sigterm(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    alice = fake_slack.add_user("alice", email="alice@example.com")
+    fake_slack.add_channel("incidents", members=[alice])
+    general = fake_slack.add_channel("general", members=[alice])
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_SIGNING_SECRET": "process-secret",
+        "SLACK_API_URL": fake_slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,  # no config/sevbot.yaml here: built-in defaults
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: process.poll() is not None or _healthy(url), timeout=30)
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        signer = SlackRequestSigner("process-secret", bot_user_id=fake_slack.bot_user_id)
+        status, _ = send(
+            url + "/slack/events",
+            *signer.slash_command(user_id=alice, channel_id=general, text="declare Disk full"),
+        )
+        assert status == 200
+        wait_until(lambda: fake_slack.calls_to("conversations.create"), timeout=15)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (tmp_path / "run.db").exists()
