@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
-
-from waitress.server import create_server
 
 from bot.deps import build_deps
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import SlackRequestSigner
+from bot.fakes.wsgi import WsgiServer
 from bot.features import install_features
 from bot.runtime import Bot, assemble
 from bot.settings import Settings
@@ -36,31 +34,7 @@ def start_bot(slack: FakeSlack, **overrides: Any) -> tuple[Bot, SlackRequestSign
     return bot, SlackRequestSigner(SECRET, bot_user_id=slack.bot_user_id), workdir
 
 
-class Server:
-    """A WSGI app on waitress, on a free loopback port, stoppable."""
-
-    def __init__(self, app: Any, threads: int = 8) -> None:
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)  # type: ignore[union-attr]
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self.thread.join(timeout=5)
-        self.server.close()
-
-    @property
-    def url(self) -> str:
-        """Return the base URL."""
-        return f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
+Server = WsgiServer
 
 
 def percentile(values: list[float], pct: float) -> float:

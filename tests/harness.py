@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from waitress.server import create_server
 
 from bot.deps import Deps, build_deps
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import SlackRequestSigner, send, to_bolt_request
+from bot.fakes.wsgi import WsgiServer
 from bot.features import install_features
 from bot.runtime import Bot, assemble
 from bot.settings import Settings
@@ -120,32 +119,11 @@ def start_harness(slack: FakeSlack, engine: Engine, **overrides: Any) -> Harness
     return Harness(bot, slack, signer, alice, bob, carol, incidents, general)
 
 
-class HttpServer:
+class HttpServer(WsgiServer):
     """The bot's WSGI app served by waitress on a free loopback port."""
 
     def __init__(self, bot: Bot) -> None:
-        self.server = create_server(bot.web, host="127.0.0.1", port=0, threads=4)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        # waitress's run() loops forever; poll in short steps so the server stops cleanly.
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)  # type: ignore[union-attr]
-
-    def __enter__(self) -> HttpServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self.thread.join(timeout=5)
-        self.server.close()
-
-    @property
-    def url(self) -> str:
-        """Return the base URL."""
-        return f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
+        super().__init__(bot.web, threads=4)
 
     def post(self, path: str, signed: tuple[str, dict[str, str]]) -> tuple[int, str]:
         """POST a signed request."""

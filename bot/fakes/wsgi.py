@@ -1,0 +1,36 @@
+"""Serve a WSGI app with waitress on a free loopback port, stoppably (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+
+class WsgiServer:
+    """A context manager running a WSGI app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any, threads: int = 4) -> None:
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        # waitress's run() loops forever; poll in short steps so the server stops cleanly.
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)  # type: ignore[union-attr]
+
+    def __enter__(self) -> WsgiServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+    @property
+    def url(self) -> str:
+        """Return the base URL."""
+        return f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
