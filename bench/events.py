@@ -148,7 +148,8 @@ def main() -> None:
     slack.stop()
 
     print(
-        f"{args.events} signed message events, {args.clients} keep-alive clients, SQLite, waitress"
+        f"{args.events} signed message events from {args.clients} client processes (keep-alive), "
+        "SQLite, waitress with 8 threads"
     )
     rates = {}
     for name, (seconds, latencies) in results.items():
