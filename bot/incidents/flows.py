@@ -238,6 +238,9 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
         if incident.is_open:
             raise InvalidInput(f"INC-{incident.number} is not resolved.")
         incident.status, incident.resolved_at = "investigating", None
+        # Reopening is news: the silence clock restarts now, not at the last message before
+        # the resolve (which would make the update nudge fire at once).
+        incident.last_update_at = utcnow()
         _bump(incident)
         text = "Reopened; status is investigating"
         service.add_timeline_entry(

@@ -290,3 +290,18 @@ def test_fake_slack_keeps_metadata_like_slack(fake_slack: object) -> None:
     with pytest.raises(SlackApiError) as bad:
         client.chat_postMessage(channel=channel, text="x", metadata={"event_type": ""})
     assert bad.value.response["error"] == "invalid_metadata_schema"
+
+
+def test_reopening_restarts_the_silence_clock(nh: Harness, clock: Clock) -> None:
+    h = nh
+    inc = h.declare()
+    clock.advance(minutes=10)
+    h.command("resolve", channel=inc["channel"])
+    clock.advance(days=3)
+    assert h.command("reopen", channel=inc["channel"]).status == 200
+    reopened = clock.now
+    assert run(h.deps).sent == 0  # not a catch-up for the days it was resolved
+    clock.at(reopened, minutes=59)
+    assert run(h.deps).sent == 0
+    clock.at(reopened, hours=1)
+    assert run(h.deps).sent == 1
