@@ -59,56 +59,36 @@ def main() -> None:
     """sevbot: declare SEV incidents in Slack, nudge for updates, file postmortems."""
 
 
-@main.command()
-def run() -> None:
-    """Apply migrations, then serve Slack and run the scheduler, all in one process."""
-    from bot.runtime import serve_http, serve_socket_mode, start_scheduler, wait_for_signal
+def _serve(*, http: bool | None, socket: bool, scheduler: bool) -> None:
+    from bot.runtime import serve
 
     settings = _settings()
     _require_slack(settings)
     bot = _assemble(settings)
-    scheduler = start_scheduler(bot)
-    try:
-        if settings.socket_mode:
-            serve_socket_mode(bot, block=False)
-            wait_for_signal()
-        else:
-            serve_http(bot)
-    finally:
-        scheduler.shutdown(wait=False)
-        bot.close()
+    serve(
+        bot,
+        http=(not settings.socket_mode) if http is None else http,
+        socket=socket and settings.socket_mode,
+        scheduler=scheduler,
+    )
+
+
+@main.command()
+def run() -> None:
+    """Apply migrations, then serve Slack and run the scheduler, all in one process."""
+    _serve(http=None, socket=True, scheduler=True)
 
 
 @main.command()
 def web() -> None:
     """Serve HTTP only (Events API, interactivity, webhooks, /healthz); safe as several replicas."""
-    from bot.runtime import serve_http
-
-    settings = _settings()
-    _require_slack(settings)
-    bot = _assemble(settings)
-    try:
-        serve_http(bot)
-    finally:
-        bot.close()
+    _serve(http=True, socket=False, scheduler=False)
 
 
 @main.command()
 def worker() -> None:
     """Run the scheduler, plus the Socket Mode connection when SLACK_APP_TOKEN is set; no HTTP."""
-    from bot.runtime import serve_socket_mode, start_scheduler, wait_for_signal
-
-    settings = _settings()
-    _require_slack(settings)
-    bot = _assemble(settings)
-    scheduler = start_scheduler(bot)
-    try:
-        if settings.socket_mode:
-            serve_socket_mode(bot, block=False)
-        wait_for_signal()
-    finally:
-        scheduler.shutdown(wait=False)
-        bot.close()
+    _serve(http=False, socket=True, scheduler=True)
 
 
 @main.command()

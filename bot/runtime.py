@@ -103,3 +103,19 @@ def wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
+
+
+def serve(bot: Bot, *, http: bool, socket: bool, scheduler: bool) -> None:
+    """Run until SIGINT/SIGTERM: the scheduler, Socket Mode and/or HTTP; then close cleanly."""
+    jobs = start_scheduler(bot) if scheduler else None
+    try:
+        if socket:
+            serve_socket_mode(bot, block=False)
+        if http:
+            serve_http(bot)
+        else:
+            wait_for_signal()
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+        bot.close()
