@@ -1,16 +1,15 @@
 """Running an incident: updates, severity, status and role changes, resolve and reopen.
 
 Each change is written to the database synchronously (fast, before Slack is acknowledged);
-the Slack side effects happen afterwards in `announce_change`/`sync_incident`, which a
+the Slack side effects happen afterwards in `announce` (post, announce, sync), which a
 restart resumes because every change bumps `revision`.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -19,22 +18,13 @@ from bot.db import session_scope, utcnow
 from bot.incidents import service
 from bot.incidents.context import (
     IncidentChanged,
-    IncidentContext,
     IncidentResolved,
-    claim,
-    release,
 )
 from bot.incidents.declare import validate_severity
 from bot.incidents.domain import (
-    IncidentSnapshot,
     InvalidInput,
-    TimelineItem,
-    highest_severity,
-    snapshot,
-    timeline_item,
 )
 from bot.incidents.models import ROLES, STATUSES, Incident
-from bot.integrations.ports import IntegrationError
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -64,6 +54,26 @@ def _bump(incident: Incident) -> None:
     incident.revision += 1
 
 
+def _record_change(
+    session: Session,
+    incident: Incident,
+    actor_id: str,
+    *,
+    kind: str,
+    field: str,
+    old: str | None,
+    new: str,
+    text: str,
+    data: dict[str, Any],
+) -> Change:
+    """Bump the revision, add the timeline entry and return the change to announce."""
+    _bump(incident)
+    service.add_timeline_entry(
+        incident.id, session=session, kind=kind, text=text, actor_id=actor_id, data=data
+    )
+    return Change(incident.id, text, actor_id, IncidentChanged(incident.id, field, old, new))
+
+
 def record_update(
     channel_id: str, text: str, author_id: str, *, session_factory: Callable[[], Session]
 ) -> int:
@@ -88,26 +98,6 @@ def record_update(
         return incident.id
 
 
-def post_update(incident_id: int, text: str, author_id: str, ctx: IncidentContext) -> None:
-    """Post a recorded update in the channel and under the announcement."""
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(incident_id, session=session)
-        assert incident is not None
-        view = snapshot(incident)
-    message = ctx.presenter.status_update(view, text, author_id)
-    targets: list[tuple[str, str | None]] = []
-    if view.channel_id:
-        targets.append((view.channel_id, None))
-    if view.announcement_channel_id and view.announcement_ts:
-        targets.append((view.announcement_channel_id, view.announcement_ts))
-    _parallel(
-        [
-            functools.partial(ctx.chat.post_message, c, message.text, message.blocks, t)
-            for c, t in targets
-        ]
-    )
-
-
 def change_severity(
     channel_id: str,
     raw: str,
@@ -127,18 +117,16 @@ def change_severity(
         if old == severity:
             raise InvalidInput(f"INC-{incident.number} is already {severity}.")
         incident.severity = severity
-        _bump(incident)
-        text = f"Severity changed from {old} to {severity}"
-        service.add_timeline_entry(
-            incident.id,
-            session=session,
+        return _record_change(
+            session,
+            incident,
+            actor_id,
             kind="severity",
-            text=text,
-            actor_id=actor_id,
+            field="severity",
+            old=old,
+            new=severity,
+            text=f"Severity changed from {old} to {severity}",
             data={"from": old, "to": severity},
-        )
-        return Change(
-            incident.id, text, actor_id, IncidentChanged(incident.id, "severity", old, severity)
         )
 
 
@@ -159,18 +147,16 @@ def change_status(
         if old == status:
             raise InvalidInput(f"INC-{incident.number} is already {status}.")
         incident.status = status
-        _bump(incident)
-        text = f"Status changed from {old} to {status}"
-        service.add_timeline_entry(
-            incident.id,
-            session=session,
+        return _record_change(
+            session,
+            incident,
+            actor_id,
             kind="status",
-            text=text,
-            actor_id=actor_id,
+            field="status",
+            old=old,
+            new=status,
+            text=f"Status changed from {old} to {status}",
             data={"from": old, "to": status},
-        )
-        return Change(
-            incident.id, text, actor_id, IncidentChanged(incident.id, "status", old, status)
         )
 
 
@@ -192,17 +178,17 @@ def assign_role(
         if old == user_id:
             raise InvalidInput(f"<@{user_id}> is already {role}.")
         setattr(incident, f"{role}_id", user_id)
-        _bump(incident)
-        text = f"{role.capitalize()} is now <@{user_id}>"
-        service.add_timeline_entry(
-            incident.id,
-            session=session,
+        return _record_change(
+            session,
+            incident,
+            actor_id,
             kind="role",
-            text=text,
-            actor_id=actor_id,
+            field=role,
+            old=old,
+            new=user_id,
+            text=f"{role.capitalize()} is now <@{user_id}>",
             data={"role": role, "from": old, "to": user_id},
         )
-        return Change(incident.id, text, actor_id, IncidentChanged(incident.id, role, old, user_id))
 
 
 def resolve(
@@ -257,121 +243,3 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
             actor_id,
             IncidentChanged(incident.id, "status", "resolved", "investigating"),
         )
-
-
-def announce_change(change: Change, ctx: IncidentContext) -> None:
-    """State a change in the incident channel, then bring announcement and topic up to date."""
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(change.incident_id, session=session)
-        assert incident is not None
-        view = snapshot(incident)
-        items = [timeline_item(e) for e in service.timeline(incident.id, session=session)]
-    tasks: list[Callable[[], object]] = []
-    if view.channel_id:
-        notice = ctx.presenter.change_notice(view, change.text, change.actor_id)
-        tasks.append(
-            lambda: ctx.chat.post_message(view.channel_id or "", notice.text, notice.blocks)
-        )
-        if isinstance(change.event, IncidentResolved):
-            order = ctx.settings.severity_names
-            top = highest_severity(_initial(items, view), items, order)
-            duration = ((view.resolved_at or utcnow()) - view.declared_at).total_seconds()
-            summary = ctx.presenter.resolved_summary(view, top, duration)
-            tasks.append(
-                lambda: ctx.chat.post_message(view.channel_id or "", summary.text, summary.blocks)
-            )
-    try:
-        _parallel(tasks)
-    except IntegrationError:
-        log.warning("change_notice_failed", incident_id=change.incident_id)
-    sync_incident(change.incident_id, ctx)
-    if change.event is not None:
-        ctx.bus.publish(change.event)
-
-
-def _initial(items: list[TimelineItem], view: IncidentSnapshot) -> str:
-    """Return the severity the incident was declared with."""
-    for item in items:
-        if item.kind == "severity":
-            return str(item.data.get("from"))
-    return view.severity
-
-
-def sync_incident(incident_id: int, ctx: IncidentContext) -> bool:
-    """Re-render the announcement, kickoff and topic up to the latest revision.
-
-    A change committed while another worker holds the lease is picked up by that worker: it
-    re-reads the revision after releasing the lease and syncs again (and the resume job
-    catches anything left behind).
-    """
-    synced = False
-    for _ in range(5):
-        if not _sync_once(incident_id, ctx):
-            return synced
-        synced = True
-        with session_scope(ctx.session_factory) as session:
-            incident = service.get(incident_id, session=session)
-            if incident is None or incident.synced_revision >= incident.revision:
-                return True
-    return synced
-
-
-def _sync_once(incident_id: int, ctx: IncidentContext) -> bool:
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(incident_id, session=session)
-        if incident is None or incident.setup_done_at is None:
-            return False  # setup renders the latest state itself
-        if not claim(incident_id, session=session):
-            return False
-        revision = incident.revision
-        view = snapshot(incident)
-    try:
-        tasks: list[Callable[[], object]] = []
-        if view.announcement_channel_id and view.announcement_ts:
-            ann = ctx.presenter.announcement(view)
-            tasks.append(
-                lambda: ctx.chat.update_message(
-                    view.announcement_channel_id or "",
-                    view.announcement_ts or "",
-                    ann.text,
-                    ann.blocks,
-                )
-            )
-        if view.channel_id:
-            tasks.append(
-                lambda: ctx.chat.set_topic(view.channel_id or "", ctx.presenter.topic(view))
-            )
-            if view.kickoff_ts:
-                kick = ctx.presenter.kickoff(view)
-                tasks.append(
-                    lambda: ctx.chat.update_message(
-                        view.channel_id or "", view.kickoff_ts or "", kick.text, kick.blocks
-                    )
-                )
-        _parallel(tasks)
-    except IntegrationError as exc:
-        log.warning("incident_sync_failed", incident_id=incident_id, problem=str(exc))
-        return False
-    finally:
-        with session_scope(ctx.session_factory) as session:
-            release(incident_id, session=session)
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(incident_id, session=session)
-        assert incident is not None
-        incident.synced_revision = max(incident.synced_revision, revision)
-    return True
-
-
-def _parallel(tasks: list[Callable[[], object]]) -> None:
-    """Run independent Slack calls concurrently and re-raise the first failure."""
-    if not tasks:
-        return
-    if len(tasks) == 1:
-        tasks[0]()
-        return
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        futures = [pool.submit(task) for task in tasks]
-    for future in futures:
-        error = future.exception()
-        if error is not None:
-            raise error

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.db import session_scope
-from bot.incidents import activity, declare, flows, service
+from bot.incidents import activity, announce, declare, service
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -25,7 +25,7 @@ def resume_incidents(deps: Deps) -> int:
         if incident_id in pending_setup:
             done += declare.setup_incident(incident_id, deps.incidents)
         else:
-            done += flows.sync_incident(incident_id, deps.incidents)
+            done += announce.sync_incident(incident_id, deps.incidents)
     return done
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
-from bot.incidents import declare, flows, service
+from bot.incidents import announce, declare, flows, service
 from bot.incidents.context import IncidentChanged, IncidentResolved
 from bot.incidents.domain import InvalidInput, snapshot
 from bot.slack.blocks.incident import incident_list_blocks
@@ -232,7 +232,7 @@ def register(router: CommandRouter) -> None:
 
     @router.followup("post_update")
     def post_update(deps: Deps, *, incident_id: int, text: str, author_id: str) -> None:
-        flows.post_update(incident_id, text, author_id, deps.incidents)
+        announce.post_update(incident_id, text, author_id, deps.incidents)
 
     @router.followup("announce_change")
     def announce_change(
@@ -243,4 +243,4 @@ def register(router: CommandRouter) -> None:
         actor_id: str,
         event: dict[str, Any] | None = None,
     ) -> None:
-        flows.announce_change(rebuild_change(incident_id, text, actor_id, event), deps.incidents)
+        announce.announce_change(rebuild_change(incident_id, text, actor_id, event), deps.incidents)
