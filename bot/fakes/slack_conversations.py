@@ -112,25 +112,33 @@ def member_channel(ws: Workspace, args: Args) -> Channel:
 
 
 def conversations_invite(ws: Workspace, args: Args) -> dict[str, Any]:
-    """Invite users to a channel; fail as a whole like Slack does without `force`."""
+    """Invite users to a channel; without `force` one invalid user fails the whole call.
+
+    With `force=true` Slack "continues inviting the valid ones while disregarding invalid IDs".
+    """
     channel = member_channel(ws, args)
-    users = args.csv("users")
+    users = list(dict.fromkeys(args.csv("users")))
     if not users:
         raise SlackApiFailure("no_user")
     if channel.is_im:
         raise SlackApiFailure("method_not_supported_for_channel_type")
+    errors: list[dict[str, Any]] = []
     for user_id in users:
         if user_id == ws.bot_user_id:
-            raise SlackApiFailure("cant_invite_self")
-        ws.user(user_id)
-    new = [u for u in dict.fromkeys(users) if u not in channel.members]
-    if not new:
-        raise SlackApiFailure(
-            "already_in_channel",
-            errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in users],
-        )
-    channel.members.extend(new)
-    return {"channel": ws.channel_json(channel)}
+            errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})
+        elif user_id not in ws.users:
+            errors.append({"user": user_id, "ok": False, "error": "user_not_found"})
+        elif user_id in channel.members:
+            errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
+    valid = [u for u in users if u not in {e["user"] for e in errors}]
+    blocking = [e for e in errors if e["error"] != "already_in_channel"]
+    if (blocking and not args.flag("force")) or not valid:
+        raise SlackApiFailure((blocking or errors)[0]["error"], errors=errors)
+    channel.members.extend(valid)
+    result: dict[str, Any] = {"channel": ws.channel_json(channel)}
+    if errors:
+        result["errors"] = errors
+    return result
 
 
 def conversations_members(ws: Workspace, args: Args) -> dict[str, Any]:

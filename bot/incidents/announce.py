@@ -92,6 +92,10 @@ def sync_incident(incident_id: int, ctx: IncidentContext) -> bool:
     re-reads the revision after releasing the lease and syncs again (and the resume job
     catches anything left behind).
     """
+    with session_scope(ctx.session_factory) as session:
+        incident = service.get(incident_id, session=session)
+        if incident is None or incident.synced_revision >= incident.revision:
+            return True
     synced = False
     for _ in range(5):
         if not _sync_once(incident_id, ctx):

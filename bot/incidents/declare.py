@@ -126,6 +126,9 @@ def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
             return False
         incident.setup_attempts += 1
         attempt = incident.setup_attempts
+        # A first attempt renders the incident as it is now, so later changes stay unsynced;
+        # a retry may finish messages an earlier attempt rendered, so it syncs everything.
+        rendered_revision = incident.revision if attempt == 1 else -1
     try:
         _ensure_channel(incident_id, ctx)
         _run_parallel_steps(incident_id, ctx)
@@ -143,7 +146,7 @@ def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
         assert incident is not None
         incident.setup_done_at = utcnow()
         incident.setup_error = None
-        incident.synced_revision = incident.revision
+        incident.synced_revision = max(incident.synced_revision, rendered_revision)
         incident.lease_until = None
     log.info("incident_ready", incident_id=incident_id, attempts=attempt)
     ctx.bus.publish(IncidentDeclared(incident_id))
@@ -240,8 +243,14 @@ def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContex
         *invitees,
     ]
     wanted = [u for u in dict.fromkeys(p for p in people if p) if u != ctx.chat.bot_user_id()]
-    if wanted:
-        ctx.chat.invite(incident.channel_id, wanted)
+    refused = ctx.chat.invite(incident.channel_id, wanted) if wanted else []
+    if refused:  # a typo in DEFAULT_RESPONDERS or a deactivated user must not block setup
+        people_list = ", ".join(f"`{user}`" for user in refused)
+        ctx.chat.post_message(
+            incident.channel_id,
+            f"Slack would not add {people_list} to this channel (unknown or deactivated). "
+            "Check DEFAULT_RESPONDERS or invite them by hand.",
+        )
     _mark(incident.id, ctx, members_invited=True)
 
 

@@ -97,8 +97,8 @@ class ChatPort(Protocol):
         """Return the id of a channel given by name or id, joining it if needed."""
         ...
 
-    def invite(self, channel: str, user_ids: list[str]) -> None:
-        """Invite users to a channel, ignoring those already in it."""
+    def invite(self, channel: str, user_ids: list[str]) -> list[str]:
+        """Invite users to a channel; return those Slack refused (unknown, deactivated)."""
         ...
 
     def set_topic(self, channel: str, topic: str) -> None:

@@ -66,6 +66,16 @@ def translated(method: str) -> Iterator[None]:
         raise Unavailable(f"Slack could not be reached for {method}: {exc}") from exc
 
 
+_INVITE_SKIPPABLE = {
+    "already_in_channel",
+    "cant_invite_self",
+    "user_not_found",
+    "user_is_deactivated",
+    "cant_invite",
+    "ura_max_channels",
+}
+
+
 class SlackAdapter:
     """Implements ChatPort with slack_sdk."""
 
@@ -145,16 +155,32 @@ class SlackAdapter:
                 raise
         return channel_id
 
-    def invite(self, channel: str, user_ids: list[str]) -> None:
-        """Invite users, tolerating those already present."""
+    def invite(self, channel: str, user_ids: list[str]) -> list[str]:
+        """Invite users (force: one unknown or deactivated user does not block the others).
+
+        Returns the ids Slack refused for good (not found, deactivated...); users already in
+        the channel are not refusals.
+        """
         try:
-            self._call(
+            response = self._call(
                 "conversations.invite",
-                lambda: self.client.conversations_invite(channel=channel, users=",".join(user_ids)),
+                functools.partial(
+                    self.client.conversations_invite,
+                    channel=channel,
+                    users=",".join(user_ids),
+                    force=True,
+                ),
             )
+            errors = response.get("errors") or []
         except ChatError as exc:
-            if exc.code not in {"already_in_channel", "cant_invite_self"}:
+            if exc.code not in _INVITE_SKIPPABLE:
                 raise
+            errors = [{"user": u, "error": exc.code} for u in user_ids]
+        return [
+            str(e.get("user"))
+            for e in errors
+            if e.get("error") not in {"already_in_channel", "cant_invite_self"}
+        ]
 
     def set_topic(self, channel: str, topic: str) -> None:
         """Set a channel topic."""

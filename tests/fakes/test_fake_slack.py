@@ -501,3 +501,15 @@ def test_reset_forgets_everything(fake: FakeSlack, client: WebClient) -> None:
     assert fake.channels() == [] and fake.method_counts() == {}
     assert fake.bot_user_id == bot
     assert client.auth_test()["ok"] is True
+
+
+def test_forced_invite_skips_invalid_users(fake: FakeSlack, client: WebClient) -> None:
+    alice = fake.add_user("alice")
+    channel_id = client.conversations_create(name="inc-9")["channel"]["id"]
+    assert error_of(client.conversations_invite, channel=channel_id, users=f"{alice},U404")[
+        "error"
+    ] == ("user_not_found")
+    assert alice not in fake.channel(channel_id)["members"]
+    response = client.conversations_invite(channel=channel_id, users=f"{alice},U404", force=True)
+    assert alice in fake.channel(channel_id)["members"]
+    assert response["errors"] == [{"user": "U404", "ok": False, "error": "user_not_found"}]

@@ -190,3 +190,44 @@ def test_timeline_records_declaration(harness: Harness) -> None:
     with session_scope(h.deps.session_factory) as session:
         kinds = [e.kind for e in session.query(TimelineEntry).filter_by(incident_id=inc["id"])]
     assert kinds == ["declared"]
+
+
+def test_change_made_while_setup_is_retrying_reaches_every_message(harness: Harness) -> None:
+    from bot.incidents.jobs import resume_incidents
+
+    h = harness
+    h.slack.fail_method("conversations.setTopic", "internal_error")
+    h.command("declare sev3 Search is slow")
+    wait_until(lambda: _incident(h, 1).setup_error)
+    channel = _incident(h, 1).channel_id
+    assert channel is not None
+    assert h.command("sev 1", channel=channel).status == 200
+    with session_scope(h.deps.session_factory) as session:  # let the back-off expire
+        stored = session.get(Incident, 1)
+        assert stored is not None
+        stored.lease_until = None
+    resume_incidents(h.deps)  # finishes setup
+    resume_incidents(h.deps)  # and then syncs the change
+    row = _incident(h, 1)
+    assert row.setup_done_at is not None and row.synced_revision == row.revision
+    kickoff = next(m for m in h.slack.messages(channel) if m["ts"] == row.kickoff_ts)
+    announcement = next(
+        m for m in h.slack.messages(h.incidents_channel) if m["ts"] == row.announcement_ts
+    )
+    assert "SEV-1" in json.dumps(kickoff["blocks"]) and "SEV-3" not in json.dumps(kickoff["blocks"])
+    assert "SEV-1" in json.dumps(announcement["blocks"])
+
+
+def test_an_unknown_default_responder_does_not_block_setup(
+    fake_slack: object, clean_engine: object
+) -> None:
+    from tests.harness import start_harness
+
+    h = start_harness(fake_slack, clean_engine, default_responders=["U0GONE"])  # type: ignore[arg-type]
+    try:
+        inc = h.declare("declare sev2 Queue stuck")
+        assert h.alice in h.slack.channel(inc["channel"])["members"]
+        notes = [m for m in h.slack.messages(inc["channel"]) if "U0GONE" in str(m.get("text"))]
+        assert notes and "would not add" in notes[0]["text"]
+    finally:
+        h.bot.close()

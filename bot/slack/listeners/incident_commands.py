@@ -224,7 +224,8 @@ def register(router: CommandRouter) -> None:
     def setup_incident(
         deps: Deps, *, incident_id: int, links: dict[str, str] | None = None
     ) -> None:
-        declare.setup_incident(incident_id, deps.incidents)
+        if declare.setup_incident(incident_id, deps.incidents):
+            announce.sync_incident(incident_id, deps.incidents)  # changes made during setup
         for kind, ref in (links or {}).items():
             link = deps.extras.get(f"link:{kind}")
             if link is not None:
