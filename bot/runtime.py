@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -108,14 +109,17 @@ def wait_for_signal() -> None:
 def serve(bot: Bot, *, http: bool, socket: bool, scheduler: bool) -> None:
     """Run until SIGINT/SIGTERM: the scheduler, Socket Mode and/or HTTP; then close cleanly."""
     jobs = start_scheduler(bot) if scheduler else None
+    connection: Any = None
     try:
         if socket:
-            serve_socket_mode(bot, block=False)
+            connection = serve_socket_mode(bot, block=False)
         if http:
             serve_http(bot)
         else:
             wait_for_signal()
     finally:
+        if connection is not None:
+            connection.close()  # stop taking events before the listener pool shuts down
         if jobs is not None:
             jobs.shutdown(wait=False)
         bot.close()

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = "sqlite:///sevbot.db"
+    database_url: str = Field(default="sqlite:///sevbot.db", repr=False)  # may hold a password
     port: int = 3000
     sevbot_config: str | None = None
     log_level: str = "INFO"

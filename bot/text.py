@@ -22,7 +22,7 @@ def neutralise(text: str) -> str:
         kept.append(match.group(0))
         return f"\x00{len(kept) - 1}\x00"
 
-    text = _ALLOWED_ANGLE.sub(keep, text)
+    text = _ALLOWED_ANGLE.sub(keep, text.replace("\x00", ""))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _BROADCAST.sub(lambda m: "@" + ZWSP + m.group(1), text)
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)

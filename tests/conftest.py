@@ -158,4 +158,4 @@ def harness(fake_slack: object, clean_engine: Engine) -> Iterator[object]:
 
     running = start_harness(fake_slack, clean_engine)  # type: ignore[arg-type]
     yield running
-    running.bot.executor.shutdown(wait=True)
+    running.bot.close()  # finish background work before the tables are emptied

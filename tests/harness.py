@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,20 @@ class Harness:
     def deps(self) -> Deps:
         """Return the bot's deps."""
         return self.bot.deps
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every background (lazy) listener queued so far has finished.
+
+        All workers of the pool must meet at one barrier, which they can only reach once the
+        tasks queued before it are done.
+        """
+        executor = self.bot.executor
+        workers = executor._max_workers  # noqa: SLF001
+        barrier = threading.Barrier(workers + 1, timeout=timeout)
+        for _ in range(workers):
+            executor.submit(barrier.wait)
+        barrier.wait()
+        self.deps.incidents.activity.flush()
 
     def dispatch(self, signed: tuple[str, dict[str, str]]) -> Any:
         """Send a signed request through the real Bolt app and return its response."""

@@ -97,11 +97,12 @@ class IncidentContext:
     # channel id -> (incident id or None, when looked up); an incident's channel never changes.
     _channels: dict[str, tuple[int | None, float]] = field(default_factory=dict)
     _activity: ActivityWriter | None = None
+    _activity_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def activity(self) -> ActivityWriter:
         """Return the group-commit writer of channel activity (created on first use)."""
-        with self._lock:
+        with self._activity_lock:  # not _lock: that one is held while Slack resolves a channel
             if self._activity is None:
                 bind = self.session_factory.kw["bind"]
                 self._activity = ActivityWriter(bind)

@@ -57,7 +57,7 @@ def nh(fake_slack: FakeSlack, clean_engine: Engine, clock: Clock) -> Iterator[Ha
     fake_slack.add_channel("managers")
     running = start_harness(fake_slack, clean_engine, managers_channel="managers")
     yield running
-    running.bot.executor.shutdown(wait=True)
+    running.bot.close()
 
 
 def second_process(h: Harness) -> Deps:

@@ -25,7 +25,7 @@ def fast(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Harness]:
     """Yield a harness whose update nudges come every 2 s."""
     running = start_harness(fake_slack, clean_engine, update_nudge_after="2s")
     yield running
-    running.bot.executor.shutdown(wait=True)
+    running.bot.close()
 
 
 def _start(h: Harness, *, fresh: bool) -> object:

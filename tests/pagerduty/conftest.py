@@ -64,7 +64,7 @@ def make_bot(
 
     yield make
     for h in started:
-        h.bot.executor.shutdown(wait=True)
+        h.bot.close()
         executor = h.deps.extras.get("pagerduty_executor")
         if executor is not None:
             executor.shutdown(wait=True)

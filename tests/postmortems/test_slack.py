@@ -31,7 +31,7 @@ def start(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Start]:
 
     yield run
     for h in started:
-        h.bot.executor.shutdown(wait=True)
+        h.bot.close()
 
 
 def _notion_settings(fake: FakeNotion, **more: Any) -> dict[str, Any]:

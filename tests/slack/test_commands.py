@@ -76,8 +76,10 @@ def test_severity_status_and_role_changes_edit_the_announcement(harness: Harness
     wait_until(lambda: h.slack.channel(channel)["topic"]["value"].startswith("SEV-1 · identified"))
     kinds = [kind for kind, _ in _timeline(h, inc["id"])]
     assert kinds[-3:] == ["severity", "status", "role"]
-    notices = [m for m in h.slack.messages(channel) if "SEV-1" in json.dumps(m)]
-    assert notices, "the change is stated in the incident channel"
+    texts = [str(m.get("text")) for m in h.slack.messages(channel)]
+    for stated in ("Severity changed from SEV-3 to SEV-1", "Status changed from investigating"):
+        assert any(stated in text for text in texts), f"{stated!r} is stated in the channel"
+    assert any(f"Commander is now <@{h.bob}>" in text for text in texts)
     assert len(h.slack.calls_to("chat.update")) >= 3
 
 
@@ -154,3 +156,26 @@ def test_bad_input_in_an_incident_channel_changes_nothing(harness: Harness) -> N
     assert len(h.slack.calls_to("chat.update")) == updates_before
     for text in ("sev 1", "status identified", "resolve", "reopen", f"role comms <@{h.bob}>"):
         assert "only works in an incident channel" in _ephemeral(h.command(text))
+
+
+def test_command_text_is_read_as_slack_escapes_it(harness: Harness) -> None:
+    h = harness
+    # Slack sends "&", "<" and ">" typed by people as entities when escaping is on.
+    inc = h.declare("declare sev2 R&amp;D build farm &lt;eu&gt; down")
+    row = _row(h, inc["id"])
+    assert row.title == "R&D build farm <eu> down"
+    assert h.slack.channel(inc["channel"])["name"] == "inc-1-r-d-build-farm-eu-down"
+    blocks = h.slack.messages(inc["channel"])[0]["blocks"]
+    assert blocks[0]["text"]["text"] == "INC-1: R&D build farm <eu> down"  # plain_text header
+    assert "&amp;amp;" not in json.dumps(blocks)
+
+
+def test_a_leading_number_is_part_of_the_title_and_newlines_separate_words(
+    harness: Harness,
+) -> None:
+    h = harness
+    inc = h.declare("declare 3 nodes lost in eu-west")
+    row = _row(h, inc["id"])
+    assert (row.title, row.severity) == ("3 nodes lost in eu-west", "SEV-3")
+    assert h.command("update\nRolled back", channel=inc["channel"]).status == 200
+    wait_until(lambda: ("update", "Rolled back") in _timeline(h, inc["id"]))

@@ -78,7 +78,7 @@ def test_duplicate_delivery_is_processed_once(harness: Harness) -> None:
     h.dispatch(h.signer.event(home, event_id="Ev0HOME"))
     h.dispatch(h.signer.event(home, event_id="Ev0HOME", retry_num=1))
     h.dispatch(h.signer.event(home, event_id="Ev0HOME", retry_num=2))
-    h.bot.executor.submit(lambda: None).result()
+    h.settle()
     wait_until(lambda: h.slack.calls_to("views.publish"))
     assert len(h.slack.calls_to("views.publish")) == 1
 
@@ -119,7 +119,7 @@ def test_pins_and_pushpins_enter_the_timeline_once(harness: Harness) -> None:
     h.dispatch(h.signer.event({**reaction, "reaction": "eyes"}))
     h.dispatch(h.signer.event(reaction))
     pushpins = wait_until(lambda: _timeline(h, inc["id"], "pushpin"))
-    h.bot.executor.submit(lambda: None).result()
+    h.settle()
     assert len(_timeline(h, inc["id"], "pin")) == 1
     assert entries[0].text == "Root cause: expired cert" and entries[0].permalink
     assert pushpins[0].text == "Customer impact: EU only" and pushpins[0].actor_id == h.carol
@@ -138,7 +138,7 @@ def test_the_bots_own_kickoff_pin_is_not_a_timeline_event(harness: Harness) -> N
         "event_ts": kickoff["ts"],
     }
     h.dispatch(h.signer.event(pin))
-    h.bot.executor.submit(lambda: None).result()
+    h.settle()
     assert _timeline(h, inc["id"], "pin") == []
 
 

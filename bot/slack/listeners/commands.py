@@ -21,8 +21,10 @@ FOLLOWUP_KEY = "sevbot_followup"
 
 def parse_command(body: dict[str, Any]) -> CommandInput:
     """Split the slash command text into a subcommand name and its arguments."""
-    text = (body.get("text") or "").strip()
-    name, _, args = text.partition(" ")
+    # With escaping on, Slack sends &, < and > typed by people as entities; mentions stay markup.
+    text = (body.get("text") or "").replace("&lt;", "<").replace("&gt;", ">")
+    text = text.replace("&amp;", "&").strip()
+    name, args = (text.split(maxsplit=1) + ["", ""])[:2]
     return CommandInput(
         name=name.lower() or "declare",
         args=args.strip(),

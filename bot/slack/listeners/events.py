@@ -62,8 +62,6 @@ def register(app: App, deps: Deps) -> None:
         message = item.get("message") or {}
         ts = message.get("ts") or item.get("ts")
         channel = event.get("channel_id") or item.get("channel")
-        if event.get("user") == deps.chat.bot_user_id():
-            return  # the bot's own pin of the kickoff message is not a timeline event
         if ts and channel:
             activity.record_pinned_message(
                 channel,

@@ -16,7 +16,7 @@ from bot.slack.listeners.commands import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
 from bot.text import normalise_severity
 
-_SEVERITY_LIKE = re.compile(r"^sev-?\d+$|^\d$", re.IGNORECASE)
+_SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)  # "3 nodes down" is a title
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
