@@ -140,6 +140,9 @@ class Attempt:
     """A recorded nudge about to be sent, detached from the database."""
 
     key: str
+    incident_id: int
+    kind: str
+    due_at: datetime
     target: str
     channel_id: str | None
     thread_ts: str | None
@@ -155,6 +158,9 @@ def deliver_pending(deps: Deps, now: datetime) -> tuple[int, int]:
         batch = [
             Attempt(
                 d.key,
+                d.incident_id,
+                d.kind,
+                d.due_at,
                 d.target,
                 d.channel_id,
                 d.thread_ts,
@@ -165,6 +171,7 @@ def deliver_pending(deps: Deps, now: datetime) -> tuple[int, int]:
             )
             for d in service.pending(session=session, now=now)
         ]
+        batch = _drop_superseded(batch, deps, now, session)
         # Count the attempts before Slack is called: an attempted nudge that was never
         # confirmed is looked up in the channel before it is sent again.
         service.count_attempts([a.key for a in batch], session=session)
@@ -192,6 +199,30 @@ def deliver_pending(deps: Deps, now: datetime) -> tuple[int, int]:
         with ThreadPoolExecutor(SEND_WORKERS, thread_name_prefix="sevbot-nudge") as pool:
             outcomes = list(pool.map(attempt, batch))
     return sum(1 for o in outcomes if o), sum(1 for o in outcomes if o is None)
+
+
+def _drop_superseded(
+    batch: list[Attempt], deps: Deps, now: datetime, session: Any
+) -> list[Attempt]:
+    """Close retries that no longer apply; fresh nudges were planned from current facts."""
+    retries = [a for a in batch if a.attempts_before > 0]
+    if not retries:
+        return batch
+    facts = service.facts_for(sorted({a.incident_id for a in retries}), session=session)
+    keep = []
+    for item in batch:
+        current = facts.get(item.incident_id)
+        reason = (
+            rules.superseded(item.kind, item.due_at, item.created_at, current, deps.settings, now)
+            if item.attempts_before > 0 and current is not None
+            else None
+        )
+        if reason is None:
+            keep.append(item)
+        else:
+            service.mark_superseded(item.key, session=session, reason=reason, at=now)
+            log.info("nudge_superseded", key=item.key, reason=reason)
+    return keep
 
 
 def deliver_one(deps: Deps, chat: NudgeChat, item: Attempt) -> bool:

@@ -183,3 +183,41 @@ def plan(facts: Facts, settings: Settings, now: datetime) -> Plan:
     ]
     upcoming = [p.next_due_at for p in plans if p.next_due_at is not None]
     return Plan([d for p in plans for d in p.due], min(upcoming) if upcoming else None)
+
+
+def superseded(
+    kind: str,
+    due_at: datetime,
+    recorded_at: datetime,
+    facts: Facts,
+    settings: Settings,
+    now: datetime,
+) -> str | None:
+    """Say why a recorded but unsent nudge no longer applies (None: send it).
+
+    A nudge whose send failed is retried later; by then the incident may be resolved, the
+    channel may have spoken, a meeting may be booked. Those retries must not go out.
+    """
+    if kind in (UPDATE, UPDATE_ESCALATION):
+        if not facts.is_open:
+            return "resolved"
+        if facts.activity_at > recorded_at:
+            return "the channel spoke since"
+        if facts.snoozed_at is not None and facts.snoozed_at > recorded_at:
+            return "snoozed since"
+    elif kind in (SCHEDULE, SCHEDULE_DM):
+        if facts.meeting_at is not None:
+            return "a meeting is booked"
+        if facts.postmortem_status == "Complete" or facts.is_open:
+            return "no longer waiting for a meeting"
+    elif kind == REMINDER:
+        if (
+            facts.meeting_at is None
+            or facts.meeting_at - settings.meeting_reminder_before != due_at
+        ):
+            return "the meeting moved or was cancelled"
+        if now >= facts.meeting_at:
+            return "the meeting has started"
+    elif kind == COMPLETE and (facts.postmortem_status == "Complete" or facts.is_open):
+        return "the postmortem is complete"
+    return None

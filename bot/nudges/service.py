@@ -25,10 +25,11 @@ def _upsert(session: Session, table: Any) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-def candidates(*, session: Session, now: datetime, limit: int = 1000) -> list[Facts]:
-    """Return the facts of incidents that are due, or whose facts changed since last planned."""
+def _facts(
+    session: Session, *conditions: Any, order: Any = None, limit: int | None = None
+) -> list[Facts]:
     pm_status = func.coalesce(_P.status, "Draft")
-    rows = session.execute(
+    query = (
         select(
             _I.id,
             _I.number,
@@ -54,23 +55,12 @@ def candidates(*, session: Session, now: datetime, limit: int = 1000) -> list[Fa
         .outerjoin(_S, _S.incident_id == _I.id)
         .outerjoin(_P, _P.incident_id == _I.id)
         .outerjoin(_M, _M.incident_id == _I.id)
-        .where(_I.channel_id.is_not(None))
-        .where(
-            or_(
-                _S.incident_id.is_(None),
-                _S.dirty.is_(True),
-                _S.next_due_at <= now,
-                _I.last_human_message_at > _S.seen_activity_at,
-                _I.last_update_at > _S.seen_activity_at,
-                _I.severity != _S.seen_severity,
-                _I.status != _S.seen_status,
-                _P.meeting_at.is_distinct_from(_S.seen_meeting_at),
-                pm_status != _S.seen_postmortem_status,
-            )
-        )
-        .order_by(_S.next_due_at)
-        .limit(limit)
-    ).all()
+        .where(_I.channel_id.is_not(None), *conditions)
+    )
+    if order is not None:
+        query = query.order_by(order)
+    if limit is not None:
+        query = query.limit(limit)
     facts = [
         Facts(
             incident_id=r[0],
@@ -94,10 +84,44 @@ def candidates(*, session: Session, now: datetime, limit: int = 1000) -> list[Fa
             snooze_until=r[18],
             snoozed_at=r[19],
         )
-        for r in rows
+        for r in session.execute(query).all()
     ]
     sent = sent_due_times([f.incident_id for f in facts], session=session)
     return [Facts(**{**f.__dict__, "sent": sent.get(f.incident_id, {})}) for f in facts]
+
+
+def candidates(*, session: Session, now: datetime, limit: int = 1000) -> list[Facts]:
+    """Return the facts of incidents that are due, or whose facts changed since last planned."""
+    pm_status = func.coalesce(_P.status, "Draft")
+    changed = or_(
+        _S.incident_id.is_(None),
+        _S.dirty.is_(True),
+        _S.next_due_at <= now,
+        _I.last_human_message_at > _S.seen_activity_at,
+        _I.last_update_at > _S.seen_activity_at,
+        _I.severity != _S.seen_severity,
+        _I.status != _S.seen_status,
+        _P.meeting_at.is_distinct_from(_S.seen_meeting_at),
+        pm_status != _S.seen_postmortem_status,
+    )
+    return _facts(session, changed, order=_S.next_due_at, limit=limit)
+
+
+def facts_for(incident_ids: Sequence[int], *, session: Session) -> dict[int, Facts]:
+    """Return the current facts of these incidents."""
+    if not incident_ids:
+        return {}
+    return {f.incident_id: f for f in _facts(session, _I.id.in_(list(incident_ids)))}
+
+
+def mark_superseded(key: str, *, session: Session, reason: str, at: datetime) -> None:
+    """Close a queued nudge that no longer applies (resolved, answered, booked...) unsent."""
+    session.execute(
+        update(NudgeDelivery)
+        .where(NudgeDelivery.key == key)
+        .values(sent_at=at, channel_id=None, ts=None, last_error=f"superseded: {reason}")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sent_due_times(

@@ -305,3 +305,28 @@ def test_reopening_restarts_the_silence_clock(nh: Harness, clock: Clock) -> None
     assert run(h.deps).sent == 0
     clock.at(reopened, hours=1)
     assert run(h.deps).sent == 1
+
+
+@pytest.mark.parametrize("answer", ["resolve", "message"])
+def test_a_failed_nudge_is_not_sent_after_it_was_answered(
+    nh: Harness, clock: Clock, answer: str
+) -> None:
+    h = nh
+    inc = h.declare()
+    h.slack.inject(
+        lambda r: r.path.endswith("/chat.postMessage"),
+        lambda r: Response(503, {"ok": False, "error": "service_unavailable"}),
+        4,  # the first try and the client's three retries
+    )
+    clock.advance(hours=1)
+    assert run(h.deps).failed == 1
+    clock.advance(seconds=30)
+    if answer == "resolve":
+        h.command("resolve", channel=inc["channel"])
+    else:
+        human_message(h, inc["channel"], h.bob)
+    clock.advance(minutes=5)
+    assert run(h.deps).sent == 0
+    assert nudge_messages(h, inc["channel"]) == []
+    [closed] = deliveries(h, "update")
+    assert closed.last_error is not None and closed.last_error.startswith("superseded")
