@@ -28,6 +28,16 @@ def neutralise(text: str) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
 
+def neutralise_external(text: str) -> str:
+    """Escape text from outside Slack (PagerDuty, Notion) for mrkdwn: nothing in it stays live.
+
+    Unlike ``neutralise`` it keeps no mentions or channel links: a PagerDuty title or note
+    that contains ``<@U…>`` is shown, not used to ping someone.
+    """
+    text = text.replace("\x00", "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub(lambda m: "@" + ZWSP + m.group(1), text)
+
+
 def neutralise_plain(text: str) -> str:
     """Make plain_text inert too: Slack shows it literally, but copies of it must not broadcast."""
     text = text.replace("<!", "<" + ZWSP + "!")

@@ -80,7 +80,8 @@ def update_nudge(facts: Facts, due: Due) -> Message:
             f"unanswered. {who}, please post an update."
         )
     else:
-        text = f"No messages for {silent}. {who}, someone please post an update."
+        who = f"{who}, someone" if facts.commander_id else "Someone"
+        text = f"No messages for {silent}. {who} please post an update."
     return text, [_section(text), update_actions()]
 
 

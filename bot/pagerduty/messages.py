@@ -11,7 +11,8 @@ from typing import Any
 from bot.integrations.ports import Message
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
 from bot.pagerduty.ids import PdAction
-from bot.text import neutralise, truncate
+from bot.text import neutralise_external as neutralise
+from bot.text import truncate
 
 SECTION_LIMIT = 3000
 

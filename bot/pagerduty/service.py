@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -31,6 +31,10 @@ class LinkConflict(Exception):
         )
         self.pd_incident_id = pd_incident_id
         self.incident_id = incident_id
+
+
+# A scheduled review claimed by a process that died before posting may be retried after this.
+CLAIM_TIMEOUT = timedelta(minutes=30)
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -198,13 +202,23 @@ def add_pick(cycle: int, group_key: str, label: str, *, session: Session) -> Non
 
 # ---- scheduled review runs ---------------------------------------------------------------
 def claim_run(run_key: str, *, session: Session) -> bool:
-    """Record a scheduled review run; return False when this run was already posted."""
-    stmt = _insert(session, AlertReviewRun).values(run_key=run_key, started_at=utcnow())
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["run_key"]))
-    posted = session.scalar(
-        select(AlertReviewRun.posted_at).where(AlertReviewRun.run_key == run_key)
+    """Claim a scheduled review run; only one process wins it (the others get False).
+
+    A claim whose process died before posting can be taken again after CLAIM_TIMEOUT.
+    """
+    now = utcnow()
+    stmt = _insert(session, AlertReviewRun).values(run_key=run_key, started_at=now)
+    if inserted(session, stmt.on_conflict_do_nothing(index_elements=["run_key"])):
+        return True
+    retaken = session.execute(
+        update(AlertReviewRun)
+        .where(AlertReviewRun.run_key == run_key)
+        .where(AlertReviewRun.posted_at.is_(None))
+        .where(AlertReviewRun.started_at < now - CLAIM_TIMEOUT)
+        .values(started_at=now)
+        .execution_options(synchronize_session=False)
     )
-    return posted is None
+    return bool(rowcount(retaken))
 
 
 def last_posted_at(*, session: Session) -> datetime | None:
