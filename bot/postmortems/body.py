@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,27 +82,38 @@ def map_regions(
 
 
 def regenerate_regions(
-    notion: NotionPort, page_id: str, segments: list[Segment], regions: Regions
+    notion: NotionPort,
+    page_id: str,
+    segments: list[Segment],
+    regions: Regions,
+    save: Callable[[Regions], None] | None = None,
 ) -> Regions:
-    """Delete the bot's old blocks in each region and write the new ones in their place."""
-    new_regions: Regions = {}
-    replaced: dict[str, str | None] = {}  # old last block id -> new last block id
+    """Delete the bot's old blocks in each region and write the new ones in their place.
+
+    ``save`` is called after every region, with the block ids as they now are, so a failure
+    halfway leaves a record a retry can continue from (instead of writing sections twice).
+    """
+    current: Regions = {name: dict(value) for name, value in regions.items()}
     for segment in segments:
         if not segment.region:
             continue
-        old = regions.get(segment.region)
+        old = current.get(segment.region)
         if old is None:
             continue  # the team's template gained a region after the page was written
         anchor = old.get("anchor")
-        if anchor in replaced:
-            anchor = replaced[anchor]
         for block_id in old.get("blocks", []):
             notion.delete_block(block_id)
+        current[segment.region] = {"anchor": anchor, "blocks": []}
         new_ids = _insert_after(notion, page_id, segment.blocks, anchor)
-        if old.get("blocks"):
-            replaced[old["blocks"][-1]] = new_ids[-1] if new_ids else anchor
-        new_regions[segment.region] = {"anchor": anchor, "blocks": new_ids}
-    return new_regions
+        current[segment.region] = {"anchor": anchor, "blocks": new_ids}
+        if old.get("blocks"):  # regions anchored on our old last block follow the new one
+            last_old, last_new = old["blocks"][-1], (new_ids[-1] if new_ids else anchor)
+            for other in current.values():
+                if other.get("anchor") == last_old:
+                    other["anchor"] = last_new
+        if save is not None:
+            save(current)
+    return current
 
 
 def _insert_after(

@@ -18,6 +18,7 @@ from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError
 from bot.postmortems import body, service
+from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
 from bot.postmortems.render import build_facts, load_template, render_segments
@@ -126,7 +127,7 @@ def _export(
     )
     segments = render_segments(facts, template=load_template(settings.postmortem_template))
     source = notion.data_source_id(settings.notion_postmortem_database_id)
-    owner = notion.user_id_by_email(email) if email else None
+    owner = _owner(notion, email)
     page_id, url = postmortem.notion_page_id, postmortem.notion_url
     if page_id is None:
         found = notion.find_page(source, number_property="Incident", number=incident.number)
@@ -158,15 +159,34 @@ def _export(
         regions = body.map_regions(notion, page_id, segments, body.tags_of(batches))
     else:
         assert page_id is not None
+        if postmortem.push_pending:  # a Slack-side change whose push failed earlier
+            properties.update(pushed_properties(postmortem))
         notion.update_page(page_id, properties)
         if postmortem.body_complete:
-            regions = body.regenerate_regions(notion, page_id, segments, postmortem.regions or {})
+            regions = body.regenerate_regions(
+                notion,
+                page_id,
+                segments,
+                postmortem.regions or {},
+                save=lambda done: _save(session_factory, incident_id, regions=done),
+            )
         else:
             tags = body.write_full_body(notion, page_id, segments)
             regions = body.map_regions(notion, page_id, segments, tags)
-    _save(session_factory, incident_id, regions=regions, body_complete=True)
+    _save(session_factory, incident_id, regions=regions, body_complete=True, push_pending=False)
     assert url is not None
     return url, first_time
+
+
+def _owner(notion: NotionPort, email: str | None) -> str | None:
+    """Return the Notion user with the commander's email; no access just leaves Owner empty."""
+    if not email:
+        return None
+    try:
+        return notion.user_id_by_email(email)
+    except IntegrationError as exc:
+        log.warning("Notion user lookup failed; Owner stays empty: %s", exc)
+        return None
 
 
 def _save(session_factory: sessionmaker[Session], incident_id: int, **values: Any) -> None:
@@ -281,13 +301,26 @@ def push_properties(
         ):
             return False
         session.expunge_all()
-    properties: dict[str, Any] = {
-        "Status": {"select": {"name": postmortem.status}},
-        "Meeting": {"date": iso_date(postmortem.meeting_at)},
-    }
+    # Status is the team's to move (Draft, In review) once the page exists; the bot only
+    # writes Complete. The meeting comes from Slack here.
+    properties = pushed_properties(postmortem)
     try:
         notion.update_page(postmortem.notion_page_id, properties)
     except IntegrationError as exc:
-        _save(session_factory, incident_id, export_pending=True, last_export_error=str(exc))
+        _save(
+            session_factory,
+            incident_id,
+            export_pending=True,
+            push_pending=True,
+            last_export_error=str(exc),
+        )
         return False
     return True
+
+
+def pushed_properties(postmortem: Postmortem) -> dict[str, Any]:
+    """Return what Slack decided and the page must show: the meeting, and Complete."""
+    properties: dict[str, Any] = {"Meeting": {"date": iso_date(postmortem.meeting_at)}}
+    if postmortem.status == "Complete":
+        properties["Status"] = {"select": {"name": "Complete"}}
+    return properties

@@ -36,6 +36,8 @@ class Postmortem(Base):
     notion_url: Mapped[str | None] = mapped_column(String(500))
     # False until the whole body is written; a partial body is rewritten from scratch.
     body_complete: Mapped[bool] = mapped_column(default=False)
+    # A meeting or completion from Slack that could not be written to the page yet.
+    push_pending: Mapped[bool] = mapped_column(default=False)
     # Region name -> {"anchor": block id or None, "blocks": [top-level block ids]}.
     regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     link_posted: Mapped[bool] = mapped_column(default=False)

@@ -46,7 +46,7 @@ def build_properties(
         properties["Status"] = {"select": {"name": postmortem.status}}
     if owner_id:
         properties["Owner"] = {"people": [{"id": owner_id}]}
-    if postmortem.meeting_at:
+    if creating and postmortem.meeting_at:  # later, Slack pushes it and Notion edits win
         properties["Meeting"] = {"date": iso_date(postmortem.meeting_at)}
     return properties
 

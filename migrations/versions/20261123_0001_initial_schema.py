@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:16:14.136813
+Create Date: 2026-11-23 12:19:16.439868
 """
 
 from collections.abc import Sequence
@@ -277,6 +277,7 @@ def upgrade() -> None:
         sa.Column("notion_page_id", sa.String(length=64), nullable=True),
         sa.Column("notion_url", sa.String(length=500), nullable=True),
         sa.Column("body_complete", sa.Boolean(), nullable=False),
+        sa.Column("push_pending", sa.Boolean(), nullable=False),
         sa.Column("regions", sa.JSON(), nullable=False),
         sa.Column("link_posted", sa.Boolean(), nullable=False),
         sa.Column("export_pending", sa.Boolean(), nullable=False),

@@ -259,3 +259,119 @@ def test_a_2000_entry_timeline_exports_completely_in_few_requests(
     assert sum(1 for e in events if e.startswith("Update from Bob: Update number")) == 1998
     writes = fake_notion.count("POST", "/v1/pages") + fake_notion.count("PATCH", "/children")
     assert writes <= 4  # ~2,100 block elements: 3 requests at 1,000 elements each, +1 slack
+
+
+def test_notion_side_edits_survive_slack_pushes_and_reexports(
+    session_factory: sessionmaker[Session],
+    fake_notion: FakeNotion,
+    notion: NotionAdapter,
+    chat: RecordingChat,
+    settings: Settings,
+    database_id: str,
+) -> None:
+    from datetime import timedelta
+
+    incident_id = make_incident(session_factory, entries=3)
+    _export(session_factory, notion, chat, settings, incident_id)
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    # A manager moves the page to "In review" and sets a meeting date in Notion.
+    notion.update_page(
+        page["id"],
+        {
+            "Status": {"select": {"name": "In review"}},
+            "Meeting": {"date": {"start": "2026-03-20T15:00:00+00:00"}},
+        },
+    )
+    # Before the sync reads that back, Slack records its own meeting and pushes it...
+    with session_scope(session_factory) as session:
+        service.record_meeting(incident_id, T0 + timedelta(days=3), session=session)
+    assert push_properties(
+        incident_id, session_factory=session_factory, notion=notion, settings=settings
+    )
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    assert page["properties"]["Status"]["name"] == "In review"  # not reset to Draft
+    # ...and a re-export of the body leaves the Meeting the last writer set alone.
+    notion.update_page(page["id"], {"Meeting": {"date": {"start": "2026-03-21T15:00:00+00:00"}}})
+    assert _export(session_factory, notion, chat, settings, incident_id).status == "exported"
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    assert page["properties"]["Meeting"]["start"].startswith("2026-03-21")
+    assert page["properties"]["Status"]["name"] == "In review"
+
+
+def test_owner_lookup_refused_still_exports(
+    session_factory: sessionmaker[Session],
+    fake_notion: FakeNotion,
+    notion: NotionAdapter,
+    chat: RecordingChat,
+    settings: Settings,
+    database_id: str,
+) -> None:
+    fake_notion.add_user("Alice", "alice@example.com")
+    fake_notion.fail("/v1/users", status=403, times=10)
+    incident_id = make_incident(session_factory, entries=2)
+    assert _export(session_factory, notion, chat, settings, incident_id).status == "exported"
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    assert not page["properties"].get("Owner")
+
+
+def test_a_reexport_that_fails_halfway_does_not_duplicate_sections(
+    session_factory: sessionmaker[Session],
+    fake_notion: FakeNotion,
+    notion: NotionAdapter,
+    chat: RecordingChat,
+    settings: Settings,
+    database_id: str,
+) -> None:
+    incident_id = make_incident(session_factory, entries=3)
+    _export(session_factory, notion, chat, settings, incident_id)
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    appends = {"count": 0}
+
+    def second_append(request: Request) -> bool:
+        if request.method == "PATCH" and request.path.endswith("/children"):
+            appends["count"] += 1
+            return appends["count"] == 2
+        return False
+
+    fake_notion.inject(
+        second_append,
+        lambda r: Response(503, {"object": "error", "status": 503, "code": "service_unavailable",
+                                 "message": "Notion is unavailable"}),
+        times=1,
+    )  # fmt: skip
+    failed = _export(session_factory, notion, chat, settings, incident_id)
+    assert failed.status != "exported"
+    assert _export(session_factory, notion, chat, settings, incident_id).status == "exported"
+    texts = _texts(fake_notion, page["id"])
+    assert texts.count("Time (UTC)") == 1
+    assert sum(1 for t in texts if t.startswith("Postmortem owner")) == 1
+
+
+def test_a_failed_meeting_push_is_written_by_the_retry_queue(
+    session_factory: sessionmaker[Session],
+    fake_notion: FakeNotion,
+    notion: NotionAdapter,
+    chat: RecordingChat,
+    settings: Settings,
+    database_id: str,
+) -> None:
+    from datetime import timedelta
+
+    incident_id = make_incident(session_factory, entries=2)
+    _export(session_factory, notion, chat, settings, incident_id)
+    with session_scope(session_factory) as session:
+        service.record_meeting(incident_id, T0 + timedelta(days=2), session=session)
+    fake_notion.fail("/v1/pages/", status=503, times=10)
+    assert not push_properties(
+        incident_id, session_factory=session_factory, notion=notion, settings=settings
+    )
+    fake_notion._injections.clear()
+    results = retry_pending_exports(
+        session_factory=session_factory, notion=notion, chat=chat, settings=settings,
+        now=T0.replace(year=2027),
+    )  # fmt: skip
+    assert [r.status for r in results] == ["exported"]
+    [page] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
+    assert page["properties"]["Meeting"]["start"].startswith(
+        (T0 + timedelta(days=2)).date().isoformat()
+    )
