@@ -261,7 +261,8 @@ def markdown_to_segments(markdown: str) -> list[Segment]:
             emit(_table_block(table))
             table.clear()
 
-    for raw in markdown.splitlines():
+    # Only \n ends a line: U+2028 and friends inside user text must not start new blocks.
+    for raw in markdown.replace("\r\n", "\n").split("\n"):
         line = raw.strip()
         if table and not line.startswith("|"):
             flush()

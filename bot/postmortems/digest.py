@@ -13,6 +13,7 @@ from bot.incidents.models import Incident
 from bot.postmortems import service
 from bot.postmortems.models import STATUSES, Postmortem
 from bot.settings import Settings
+from bot.text import neutralise_external, truncate
 
 MAX_LISTED = 15
 
@@ -25,9 +26,11 @@ class Digest:
     blocks: list[dict[str, Any]]
 
 
+SECTION_LIMIT = 3000  # Slack: a section's text
+
+
 def _escape(text: str) -> str:
-    # Slack mrkdwn: only &, < and > are control characters.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return neutralise_external(text)
 
 
 def _line(postmortem: Postmortem, incident: Incident) -> str:
@@ -74,7 +77,8 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
         if len(pairs) > MAX_LISTED:
             lines.append(f"… and {len(pairs) - MAX_LISTED} more")
         body = "\n".join(lines) or "None."
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n{body}"}})
+        text = truncate(f"*{title}*\n{body}", SECTION_LIMIT)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
         text_lines.append(f"{title}: {len(pairs)}.")
     meeting_lines = [
         f"• {_line(p, i)} — {p.meeting_at.astimezone(tz):%a %d %b %H:%M %Z}"
@@ -86,7 +90,10 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": "*Meetings in the next 7 days*\n" + ("\n".join(meeting_lines) or "None."),
+                "text": truncate(
+                    "*Meetings in the next 7 days*\n" + ("\n".join(meeting_lines) or "None."),
+                    SECTION_LIMIT,
+                ),
             },
         }
     )

@@ -6,6 +6,7 @@ so Slack messages cannot add structure, links or mentions to the page.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import jinja2
 
 from bot.incidents.models import Incident, TimelineEntry
 from bot.postmortems.blocks import Segment, Trusted, markdown_to_segments, md_escape, md_link
+
+log = logging.getLogger(__name__)
 
 BUILTIN_TEMPLATE = Path(__file__).resolve().parent / "templates" / "postmortem.md.j2"
 
@@ -269,8 +272,17 @@ def load_template(path: str | None) -> str:
 
 
 def render_markdown(facts: PostmortemFacts, *, template: str) -> str:
-    """Render the postmortem template with the facts into markdown."""
-    return make_environment().from_string(template).render(pm=facts)
+    """Render the postmortem template with the facts; a broken team template falls back.
+
+    A typo in the team's template must not stop postmortems: the built-in template is used
+    and the problem is logged.
+    """
+    try:
+        return make_environment().from_string(template).render(pm=facts)
+    except jinja2.TemplateError as exc:
+        log.error("postmortem template failed (%s); using the built-in template", exc)
+        builtin = BUILTIN_TEMPLATE.read_text(encoding="utf-8")
+        return make_environment().from_string(builtin).render(pm=facts)
 
 
 def render_segments(facts: PostmortemFacts, *, template: str) -> list[Segment]:

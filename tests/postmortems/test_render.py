@@ -26,6 +26,7 @@ HOSTILE = [
     "서비스 장애: 결제가 실패합니다 🚨🔥👩‍👩‍👧‍👦",
     "x" * 10_000,
     "😀" * 1_500,  # 3,000 UTF-16 units: Notion counts like JavaScript
+    "line\u2028separator\u2029paragraph\u0085next | cell",  # str.splitlines() splits these
 ]
 TEMPLATE_HEADINGS = [
     "Overview",
@@ -222,3 +223,20 @@ def test_packing_respects_children_elements_and_payload_caps() -> None:
     ]
     tables = sum(1 for batch in batches for b in batch if b["type"] == "table")
     assert len(rows) - tables == 2_000  # every data row, plus the header repeated per table
+
+
+def test_a_broken_team_template_falls_back_to_the_built_in_one(
+    session_factory: sessionmaker[Session],
+) -> None:
+    incident_id = make_incident(session_factory, entries=2)
+    with session_scope(session_factory) as session:
+        incident = incidents.get(incident_id, session=session)
+        assert incident is not None
+        entries = list(incidents.timeline(incident_id, session=session))
+        facts = build_facts(incident, entries, names={}, timezone="UTC", now=T0 + timedelta(days=1))
+    segments = render_segments(facts, template="# {{ pm.ownr.name }} {% if %}")
+    blocks = [block for segment in segments for block in segment.blocks]
+    headings = [
+        plain_text(_rich_items(b)) for b in _all_blocks(blocks) if b["type"].startswith("heading")
+    ]
+    assert headings == TEMPLATE_HEADINGS
