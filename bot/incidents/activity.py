@@ -50,8 +50,12 @@ def record_pinned_message(
     if incident_id is None:
         return False
     if text is None:
-        found = ctx.chat.get_message(channel_id, ts)
-        text = found.text if found else ""
+        try:
+            found = ctx.chat.get_message(channel_id, ts)
+        except IntegrationError as exc:  # keep the entry; the text can be read in Slack
+            log.warning("pinned_message_unreadable", problem=str(exc))
+            found = None
+        text = found.text if found else "(message could not be read; see the link)"
         author = found.user if found else actor_id
     else:
         author = actor_id

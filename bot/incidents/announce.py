@@ -22,7 +22,7 @@ from bot.incidents.domain import (
     timeline_item,
 )
 from bot.incidents.flows import Change
-from bot.integrations.ports import IntegrationError
+from bot.integrations.ports import ChatError, IntegrationError
 
 log = structlog.get_logger(__name__)
 
@@ -140,7 +140,7 @@ def _sync_once(incident_id: int, ctx: IncidentContext) -> bool:
                         view.channel_id or "", view.kickoff_ts or "", kick.text, kick.blocks
                     )
                 )
-        _parallel(tasks)
+        _parallel([_unless_gone(task) for task in tasks])
     except IntegrationError as exc:
         log.warning("incident_sync_failed", incident_id=incident_id, problem=str(exc))
         return False
@@ -152,6 +152,32 @@ def _sync_once(incident_id: int, ctx: IncidentContext) -> bool:
         assert incident is not None
         incident.synced_revision = max(incident.synced_revision, revision)
     return True
+
+
+# Slack answers that will never change on a retry: the target is gone (deleted, archived).
+_GONE = {
+    "message_not_found",
+    "channel_not_found",
+    "is_archived",
+    "cant_update_message",
+    "edit_window_closed",
+    "not_in_channel",
+}
+
+
+def _unless_gone(task: Callable[[], object]) -> Callable[[], object]:
+    """Skip a sync target Slack says is gone, instead of retrying it forever."""
+
+    def run() -> object:
+        try:
+            return task()
+        except ChatError as exc:
+            if exc.code not in _GONE:
+                raise
+            log.warning("incident_sync_target_gone", problem=str(exc))
+            return None
+
+    return run
 
 
 def _parallel(tasks: list[Callable[[], object]]) -> None:

@@ -22,7 +22,7 @@ from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=120)  # longer than a setup step with Slack retries
 NEGATIVE_TTL = 5.0  # seconds a 'not an incident channel' answer is trusted
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service
-from bot.incidents.context import IncidentContext, IncidentDeclared, claim, release
+from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
@@ -131,6 +131,7 @@ def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
         rendered_revision = incident.revision if attempt == 1 else -1
     try:
         _ensure_channel(incident_id, ctx)
+        _mark(incident_id, ctx, lease_until=utcnow() + LEASE)  # renew: a step may be slow
         _run_parallel_steps(incident_id, ctx)
     except IntegrationError as exc:
         # Keep the lease as a back-off: the resume job retries once it expires.

@@ -24,6 +24,7 @@ from bot.integrations.ports import (
     ChatMessage,
     ChatUser,
     FileShare,
+    IntegrationError,
     Unavailable,
 )
 from bot.settings import Settings
@@ -278,7 +279,7 @@ class SlackAdapter:
                 "chat.getPermalink",
                 lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
             )
-        except ChatError:
+        except IntegrationError:  # a link is nice to have; the entry matters more
             return None
         return str(response["permalink"])
 

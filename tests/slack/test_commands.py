@@ -179,3 +179,17 @@ def test_a_leading_number_is_part_of_the_title_and_newlines_separate_words(
     assert (row.title, row.severity) == ("3 nodes lost in eu-west", "SEV-3")
     assert h.command("update\nRolled back", channel=inc["channel"]).status == 200
     wait_until(lambda: ("update", "Rolled back") in _timeline(h, inc["id"]))
+
+
+def test_a_deleted_announcement_does_not_block_the_sync_forever(harness: Harness) -> None:
+    from bot.incidents.jobs import resume_incidents
+
+    h = harness
+    inc = h.declare()
+    h.slack.fail_method("chat.update", "message_not_found", times=100)
+    assert h.command("sev 1", channel=inc["channel"]).status == 200
+    wait_until(lambda: h.slack.channel(inc["channel"])["topic"]["value"].startswith("SEV-1"))
+    wait_until(lambda: _row(h, inc["id"]).synced_revision == _row(h, inc["id"]).revision)
+    calls = len(h.slack.calls_to("conversations.setTopic"))
+    assert resume_incidents(h.deps) == 0  # nothing left to retry
+    assert len(h.slack.calls_to("conversations.setTopic")) == calls

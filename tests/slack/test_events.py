@@ -168,3 +168,23 @@ def test_activity_lost_in_a_crash_is_recovered_from_history(harness: Harness) ->
         assert row.last_human_message_at.timestamp() == float(last)
     assert reconcile_activity(h.deps) == 2  # idempotent: still one row per message
     assert len(_messages(h, inc["id"])) == 2
+
+
+def test_a_pushpin_is_kept_when_slack_cannot_read_the_message(harness: Harness) -> None:
+    h = harness
+    inc = h.declare()
+    channel = inc["channel"]
+    ts = h.slack.add_message(channel, h.bob, "Rolled back at 10:02")
+    h.slack.fail_method("conversations.history", "internal_error", times=10)
+    h.slack.fail_method("chat.getPermalink", "internal_error", times=10)
+    reaction = {
+        "type": "reaction_added",
+        "user": h.alice,
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "item_user": h.bob,
+        "event_ts": ts,
+    }
+    h.dispatch(h.signer.event(reaction))
+    [entry] = wait_until(lambda: _timeline(h, inc["id"], "pushpin"))
+    assert entry.permalink is None and "could not be read" in entry.text
