@@ -45,11 +45,22 @@ def _notion_id(value: str, option: str) -> str:
     help="Existing database (id or URL) to check; defaults to NOTION_POSTMORTEM_DATABASE_ID.",
 )
 @click.option("--title", default="Postmortems", show_default=True, help="Title of a new database.")
-def notion_setup(parent_page: str | None, database: str | None, title: str) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Create a new database even though NOTION_POSTMORTEM_DATABASE_ID is set.",
+)
+def notion_setup(parent_page: str | None, database: str | None, title: str, force: bool) -> None:
     """Create the Notion postmortem database, or check an existing one's schema."""
     if parent_page and database:
         raise click.UsageError("give either --parent-page (create) or --database (check), not both")
     notion, severities, configured = _notion()
+    if parent_page and configured and not force:
+        notion.close()
+        raise click.UsageError(
+            f"NOTION_POSTMORTEM_DATABASE_ID is already set ({configured}); run without "
+            "--parent-page to check that database, or add --force to create another one"
+        )
     try:
         if parent_page:
             page_id = _notion_id(parent_page, "--parent-page")

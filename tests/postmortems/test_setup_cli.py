@@ -92,3 +92,18 @@ def test_bad_input_exits_non_zero_with_a_reason(
 def test_without_a_token_it_says_how_to_get_one(fake_notion: FakeNotion) -> None:
     result = CliRunner().invoke(notion_setup, ["--parent-page", fake_notion.add_page()])
     assert result.exit_code != 0 and "NOTION_TOKEN is not set" in result.output
+
+
+def test_rerunning_setup_with_a_configured_database_does_not_create_another(
+    cli_env: None, fake_notion: FakeNotion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = fake_notion.add_page("Engineering")
+    first = CliRunner().invoke(notion_setup, ["--parent-page", parent])
+    assert first.exit_code == 0, first.output
+    [database] = fake_notion.databases.values()
+    monkeypatch.setenv("NOTION_POSTMORTEM_DATABASE_ID", database["id"])
+    again = CliRunner().invoke(notion_setup, ["--parent-page", parent])
+    assert again.exit_code == 2 and "already set" in again.output
+    assert len(fake_notion.databases) == 1
+    forced = CliRunner().invoke(notion_setup, ["--parent-page", parent, "--force"])
+    assert forced.exit_code == 0 and len(fake_notion.databases) == 2
