@@ -355,6 +355,21 @@ class FakePagerDuty(FakeServer):
                     "Incident must have a title and an existing service.",
                 )
             )
+        key = body.get("incident_key")
+        if key and any(
+            inc["incident_key"] == key
+            and inc["service"]["id"] == service["id"]
+            and inc["status"] != "resolved"
+            for inc in self.state.incidents.values()
+        ):
+            raise BadRequest(
+                error(
+                    400,
+                    "Invalid Input Provided",
+                    2001,
+                    "Open incident with matching dedup key already exists on this service",
+                )
+            )
         priority = (body.get("priority") or {}).get("id")
         name = next((n for n, p in self.state.priorities.items() if p["id"] == priority), None)
         incident = self.state.add_incident(

@@ -383,20 +383,47 @@ class PagerDutyAdapter:
             )
 
     def create_incident(
-        self, service_id: str, title: str, body_details: str, *, urgency: str = "high"
+        self,
+        service_id: str,
+        title: str,
+        body_details: str,
+        *,
+        urgency: str = "high",
+        incident_key: str | None = None,
     ) -> PdIncident:
-        """Open a PagerDuty incident on a service."""
+        """Open a PagerDuty incident on a service, at most once per incident_key.
+
+        A POST retried after a lost answer finds the incident it already created (PagerDuty
+        refuses a second open incident with the same key on a service).
+        """
         self._require_from()
-        payload = {
-            "incident": {
-                "type": "incident",
-                "title": title[:255],
-                "service": {"id": service_id, "type": "service_reference"},
-                "urgency": urgency,
-                "body": {"type": "incident_body", "details": body_details},
-            }
+        incident: dict[str, Any] = {
+            "type": "incident",
+            "title": title[:255],
+            "service": {"id": service_id, "type": "service_reference"},
+            "urgency": urgency,
+            "body": {"type": "incident_body", "details": body_details},
         }
-        return incident_from_api(self.request("POST", "/incidents", json=payload)["incident"])
+        if incident_key:
+            incident["incident_key"] = incident_key
+        try:
+            created = self.request("POST", "/incidents", json={"incident": incident})
+        except IntegrationError as exc:
+            if not incident_key or "matching dedup key" not in str(exc):
+                raise
+            found = self.request(
+                "GET",
+                "/incidents",
+                params={
+                    "incident_key": incident_key,
+                    "service_ids[]": [service_id],
+                    "date_range": "all",
+                },
+            )["incidents"]
+            if not found:
+                raise
+            return incident_from_api(found[0])
+        return incident_from_api(created["incident"])
 
     def resolve_incident(self, incident_id: str) -> None:
         """Resolve a PagerDuty incident (already resolved is fine)."""

@@ -191,7 +191,9 @@ def page(
     body = f"{label}: {title}\nSlack channel: {where}"
     if requested_by:
         body += f"\nPaged from Slack by user {requested_by}"
-    pd = adapter.create_incident(service.id, f"[{label}] {title}", body)
+    pd = adapter.create_incident(
+        service.id, f"[{label}] {title}", body, incident_key=f"sevbot-{incident_id}-{service.id}"
+    )
     with session_scope(session_factory) as session:
         pd_service.link(incident_id, pd, session=session, linked_by=requested_by)
         incidents.add_timeline_entry(

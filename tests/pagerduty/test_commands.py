@@ -226,3 +226,20 @@ def test_resolve_in_pagerduty_failure_is_reported_in_the_channel(
     )
     assert "Requester User Not Found" in warning[0]
     assert fake_pd.state.incidents[inc["id"]]["status"] == "triggered"
+
+
+def test_a_repeated_page_finds_the_incident_it_already_created(
+    pd: Harness, fake_pd: FakePagerDuty
+) -> None:
+    """A page whose answer was lost is retried; PagerDuty's dedup key prevents a second one."""
+    from bot.integrations.pagerduty import make_pagerduty
+
+    adapter = make_pagerduty(pd.deps.settings)
+    assert adapter is not None
+    service_id = fake_pd.checkout["id"]  # type: ignore[attr-defined]
+    first = adapter.create_incident(service_id, "[INC-7] Down", "body", incident_key="sevbot-7-x")
+    again = adapter.create_incident(service_id, "[INC-7] Down", "body", incident_key="sevbot-7-x")
+    adapter.close()
+    assert again.id == first.id
+    keyed = [i for i in fake_pd.state.incidents.values() if i["incident_key"] == "sevbot-7-x"]
+    assert len(keyed) == 1
