@@ -130,6 +130,19 @@ def record_due(deps: Deps, now: datetime) -> tuple[int, int]:
     return len(facts), len(rows)
 
 
+# Slack answers that retrying will not change (the conversation or person is gone).
+PERMANENT = {"channel_not_found", "is_archived", "user_not_found", "account_inactive"}
+PERMANENT_ATTEMPTS = 3
+
+
+def _given_up(item: Attempt, error: IntegrationError) -> bool:
+    return (
+        isinstance(error, ChatError)
+        and error.code in PERMANENT
+        and item.attempts_before + 1 >= PERMANENT_ATTEMPTS
+    )
+
+
 def _backoff(attempts: int, error: IntegrationError) -> timedelta:
     base = timedelta(seconds=min(2 ** max(attempts - 1, 0), 3600))
     return base if isinstance(error, ChatError) else min(base, MAX_BACKOFF)
@@ -181,6 +194,13 @@ def deliver_pending(deps: Deps, now: datetime) -> tuple[int, int]:
         try:
             return deliver_one(deps, chat, item)
         except IntegrationError as exc:
+            if _given_up(item, exc):
+                with session_scope(deps.session_factory) as session:
+                    service.mark_superseded(
+                        item.key, session=session, reason=f"Slack refused: {exc}", at=utcnow()
+                    )
+                log.error("nudge_given_up", key=item.key, problem=str(exc))
+                return None
             with session_scope(deps.session_factory) as session:
                 service.mark_failed(
                     item.key,

@@ -330,3 +330,18 @@ def test_a_failed_nudge_is_not_sent_after_it_was_answered(
     assert nudge_messages(h, inc["channel"]) == []
     [closed] = deliveries(h, "update")
     assert closed.last_error is not None and closed.last_error.startswith("superseded")
+
+
+def test_a_nudge_into_an_archived_channel_is_given_up_not_retried_forever(
+    nh: Harness, clock: Clock
+) -> None:
+    h = nh
+    inc = h.declare()
+    h.slack.archive_channel(inc["channel"])
+    clock.advance(hours=1)
+    for _ in range(6):
+        run(h.deps)
+        clock.advance(minutes=90)  # past any back-off
+    first = deliveries(h, "update")[0]
+    assert first.attempts == 3 and first.sent_at is not None and first.ts is None
+    assert first.last_error is not None and "is_archived" in first.last_error
