@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -152,3 +152,8 @@ def claim_delivery(key: str, *, session: Session) -> bool:
     """Record an inbound delivery id; return False when it was already processed."""
     stmt = _insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["key"])))
+
+
+def forget_delivery(key: str, *, session: Session) -> None:
+    """Drop a claimed key whose work failed, so it can be claimed (and done) again."""
+    session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.key == key))

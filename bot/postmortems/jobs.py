@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from bot.db import session_scope, utcnow
+from bot.incidents import service as incidents
 from bot.integrations.ports import IntegrationError
 from bot.postmortems import service
 from bot.postmortems.digest import build_digest
@@ -99,11 +100,17 @@ def post_digest(deps: Deps) -> str | None:
     channel = deps.settings.postmortem_digest_channel
     if not channel:
         return None
+    now = utcnow()
+    key = f"postmortem-digest:{now:%G-W%V}"  # one digest a week, whatever the replicas
     with session_scope(deps.session_factory) as session:
-        digest = build_digest(session=session, settings=deps.settings, now=utcnow())
+        if not incidents.claim_delivery(key, session=session):
+            return None
+        digest = build_digest(session=session, settings=deps.settings, now=now)
     try:
         target = deps.chat.resolve_channel(channel)
         return deps.chat.post_message(target, digest.text, blocks=digest.blocks)
     except IntegrationError as exc:
         log.warning("postmortem_digest_not_posted", problem=str(exc))
+        with session_scope(deps.session_factory) as session:
+            incidents.forget_delivery(key, session=session)  # the next firing tries again
         return None
