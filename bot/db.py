@@ -143,3 +143,12 @@ def inserted(session: Session, statement: Any) -> bool:
     Asked through ``RETURNING``: psycopg 3 reports rowcount -1 for these statements.
     """
     return session.execute(statement.returning(literal_column("1"))).first() is not None
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """Return the dialect's INSERT (PostgreSQL or SQLite), which has ON CONFLICT support."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -12,13 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.db import inserted, utcnow
+from bot.db import inserted, upsert_insert, utcnow
 from bot.incidents.models import ChannelMessage, Incident, ProcessedDelivery, TimelineEntry
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def get(incident_id: int, *, session: Session) -> Incident | None:
@@ -100,7 +95,7 @@ def add_timeline_entry(
         session.add(TimelineEntry(**values))
         session.flush()
         return True
-    stmt = _insert(session, TimelineEntry).values(**values)
+    stmt = upsert_insert(session, TimelineEntry).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
     return bool(inserted(session, stmt))
 
@@ -150,7 +145,7 @@ def record_message(
 
 def claim_delivery(key: str, *, session: Session) -> bool:
     """Record an inbound delivery id; return False when it was already processed."""
-    stmt = _insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
+    stmt = upsert_insert(session, ProcessedDelivery).values(key=key, received_at=utcnow())
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["key"])))
 
 

@@ -8,21 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.db import upsert_insert
 from bot.incidents.models import Incident
 from bot.nudges.models import Meeting, NudgeDelivery, NudgeSchedule
 from bot.nudges.rules import GRID_KINDS, Facts
 from bot.postmortems.models import Postmortem
 
 _S, _I, _P, _M = NudgeSchedule, Incident, Postmortem, Meeting
-
-
-def _upsert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def _facts(
@@ -163,7 +157,7 @@ def save_schedules(
     if existing:
         session.execute(update(NudgeSchedule), existing)
     if fresh:
-        stmt = _upsert(session, NudgeSchedule).on_conflict_do_nothing(
+        stmt = upsert_insert(session, NudgeSchedule).on_conflict_do_nothing(
             index_elements=["incident_id"]
         )
         session.execute(stmt, fresh)
@@ -183,7 +177,7 @@ def scheduled_ids(incident_ids: Sequence[int], *, session: Session) -> set[int]:
 def record_intents(rows: list[dict[str, Any]], *, session: Session) -> None:
     """Record nudges before sending them; a key already recorded is left alone."""
     if rows:
-        stmt = _upsert(session, NudgeDelivery).on_conflict_do_nothing(index_elements=["key"])
+        stmt = upsert_insert(session, NudgeDelivery).on_conflict_do_nothing(index_elements=["key"])
         session.execute(stmt, rows)
 
 
@@ -231,7 +225,7 @@ def mark_failed(key: str, *, session: Session, error: str, retry_at: datetime) -
 
 def mark_dirty(incident_id: int, *, session: Session) -> None:
     """Make the next pass recompute an incident's due times."""
-    stmt = _upsert(session, NudgeSchedule).values(incident_id=incident_id, dirty=True)
+    stmt = upsert_insert(session, NudgeSchedule).values(incident_id=incident_id, dirty=True)
     session.execute(
         stmt.on_conflict_do_update(index_elements=["incident_id"], set_={"dirty": True})
     )

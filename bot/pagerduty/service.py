@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.db import inserted, rowcount, utcnow
+from bot.db import inserted, rowcount, upsert_insert, utcnow
 from bot.pagerduty.domain import PdIncident
 from bot.pagerduty.models import (
     AlertReviewPick,
@@ -37,17 +35,12 @@ class LinkConflict(Exception):
 CLAIM_TIMEOUT = timedelta(minutes=30)
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 # ---- links -------------------------------------------------------------------------------
 def link(
     incident_id: int, pd: PdIncident, *, session: Session, linked_by: str | None = None
 ) -> bool:
     """Link a PagerDuty incident; False if already linked; LinkConflict if linked elsewhere."""
-    stmt = _insert(session, PagerDutyLink).values(
+    stmt = upsert_insert(session, PagerDutyLink).values(
         incident_id=incident_id,
         pd_incident_id=pd.id,
         pd_number=pd.number,
@@ -94,7 +87,7 @@ def mark_resolved_in_pagerduty(link_id: int, *, session: Session) -> None:
 # ---- webhook inbox -----------------------------------------------------------------------
 def store_delivery(webhook_id: str, body: str, *, session: Session) -> bool:
     """Store a webhook delivery; return False when this X-Webhook-Id was already stored."""
-    stmt = _insert(session, PagerDutyDelivery).values(
+    stmt = upsert_insert(session, PagerDutyDelivery).values(
         webhook_id=webhook_id, body=body, received_at=utcnow(), status="pending", attempts=0
     )
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["webhook_id"])))
@@ -161,7 +154,7 @@ def finish(
 # ---- Declare offers ----------------------------------------------------------------------
 def reserve_offer(pd_incident_id: str, channel_id: str, severity: str, *, session: Session) -> bool:
     """Reserve the one offer per PagerDuty incident; return False when it was already made."""
-    stmt = _insert(session, PagerDutyOffer).values(
+    stmt = upsert_insert(session, PagerDutyOffer).values(
         pd_incident_id=pd_incident_id, channel_id=channel_id, severity=severity, offered_at=utcnow()
     )
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["pd_incident_id"])))
@@ -194,7 +187,7 @@ def picked_in_cycle(cycle: int, *, session: Session) -> set[str]:
 
 def add_pick(cycle: int, group_key: str, label: str, *, session: Session) -> None:
     """Store one pick."""
-    stmt = _insert(session, AlertReviewPick).values(
+    stmt = upsert_insert(session, AlertReviewPick).values(
         cycle=cycle, group_key=group_key[:300], label=label[:300], picked_at=utcnow()
     )
     session.execute(stmt.on_conflict_do_nothing(index_elements=["cycle", "group_key"]))
@@ -207,7 +200,7 @@ def claim_run(run_key: str, *, session: Session) -> bool:
     A claim whose process died before posting can be taken again after CLAIM_TIMEOUT.
     """
     now = utcnow()
-    stmt = _insert(session, AlertReviewRun).values(run_key=run_key, started_at=now)
+    stmt = upsert_insert(session, AlertReviewRun).values(run_key=run_key, started_at=now)
     if inserted(session, stmt.on_conflict_do_nothing(index_elements=["run_key"])):
         return True
     retaken = session.execute(

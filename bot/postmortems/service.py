@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.db import utcnow
+from bot.db import upsert_insert, utcnow
 from bot.incidents.models import Incident
 from bot.postmortems.models import NotionSyncCursor, Postmortem
 
@@ -22,9 +20,7 @@ def get(incident_id: int, *, session: Session) -> Postmortem | None:
 
 def get_or_create(incident_id: int, *, session: Session) -> Postmortem:
     """Return an incident's postmortem, creating the Draft row once (safe under races)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Postmortem).values(
+    stmt = upsert_insert(session, Postmortem).values(
         incident_id=incident_id, status="Draft", created_at=utcnow(), regions={}
     )
     session.execute(stmt.on_conflict_do_nothing(index_elements=["incident_id"]))
