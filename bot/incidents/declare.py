@@ -44,6 +44,7 @@ class DeclareRequest:
     description: str = ""
     commander_id: str | None = None
     invitees: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 def validate_title(title: str, settings: Settings) -> str:
@@ -91,6 +92,7 @@ def open_declaration(
                 reporter_id=request.reporter_id,
                 commander_id=request.commander_id or request.reporter_id,
                 invitees=list(dict.fromkeys(request.invitees)),
+                pending_links=dict(request.links),
                 declared_at=now,
                 request_key=request.request_key,
                 last_update_at=None,

@@ -30,6 +30,9 @@ class Incident(Base):
     comms_id: Mapped[str | None] = mapped_column(String(32))
     scribe_id: Mapped[str | None] = mapped_column(String(32))
     invitees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Links asked for at declaration ({"pagerduty": "Q123"}), done by features after setup;
+    # kept until done, so a crash or an outage cannot lose them.
+    pending_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     summary: Mapped[str | None] = mapped_column(Text)
     declared_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]

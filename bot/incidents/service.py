@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,6 +51,16 @@ def list_open(*, session: Session) -> Sequence[Incident]:
     """Return open incidents, newest first."""
     return session.scalars(
         select(Incident).where(Incident.status != "resolved").order_by(Incident.number.desc())
+    ).all()
+
+
+def with_pending_links(*, session: Session) -> Sequence[int]:
+    """Return ids of set-up incidents whose declared links (PagerDuty...) are not done yet."""
+    return session.scalars(
+        select(Incident.id)
+        .where(Incident.setup_done_at.is_not(None))
+        .where(sql_cast(Incident.pending_links, String) != "{}")
+        .order_by(Incident.id)
     ).all()
 
 

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.integrations.pagerduty import PagerDutyAdapter
-from bot.integrations.ports import AuthError, IntegrationError
+from bot.integrations.ports import AuthError, IntegrationError, NotFound
 from bot.pagerduty import flows, messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
@@ -206,11 +206,12 @@ def link_after_declare(deps: Deps, incident_id: int, ref: str) -> None:
         flows.link(
             incident_id, ref, session_factory=deps.session_factory, adapter=adapter, chat=deps.chat
         )
-    except (InvalidInput, IntegrationError) as exc:
+    except (InvalidInput, NotFound) as exc:  # a bad or vanished reference: nothing to retry
         log.warning(
             "pagerduty.link_after_declare_failed", incident_id=incident_id, problem=str(exc)
         )
         return
+    # Any other IntegrationError (an outage) propagates: the link stays pending and is retried.
     flows.mark_offer_declared(
         ref, incident_id, session_factory=deps.session_factory, chat=deps.chat
     )

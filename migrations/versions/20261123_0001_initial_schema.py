@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:19:16.439868
+Create Date: 2026-11-23 12:42:22.049650
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("comms_id", sa.String(length=32), nullable=True),
         sa.Column("scribe_id", sa.String(length=32), nullable=True),
         sa.Column("invitees", sa.JSON(), nullable=False),
+        sa.Column("pending_links", sa.JSON(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("declared_at", bot.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", bot.db.UtcDateTime(timezone=True), nullable=True),

@@ -278,3 +278,42 @@ def test_failed_processing_is_retried(pd: Harness, fake_pd: FakePagerDuty) -> No
         == 1
     )
     assert len(pd.slack.messages(pd.incidents_channel)) == 1
+
+
+def test_a_declare_link_survives_a_pagerduty_outage(pd: Harness, fake_pd: FakePagerDuty) -> None:
+    from bot.incidents.jobs import resume_incidents
+    from bot.incidents.models import Incident
+
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Cart empty")  # type: ignore[attr-defined]
+    with HttpServer(pd.bot) as server:
+        _post(server, fake_pd.webhook("incident.triggered", inc["id"], SECRETS))
+    _processed(pd, 1)
+    view = _declare_from_offer(pd, pd.slack.messages(pd.incidents_channel)[0])
+    fake_pd.fail(f"/incidents/{inc['id']}", status=503, times=1_000)
+    pd.dispatch(
+        pd.signer.view_submission(
+            user_id=pd.bob,
+            callback_id=Callback.DECLARE,
+            values={
+                Block.TITLE: {Action.TITLE: plain_text_value("Cart empty")},
+                Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-2")},
+            },
+            private_metadata=view["private_metadata"],
+        )
+    )
+    pd.settle()
+
+    def row() -> Incident:
+        with session_scope(pd.deps.session_factory) as session:
+            found = session.scalars(select(Incident)).one()
+            session.expunge(found)
+            return found
+
+    wait_until(lambda: row().setup_done_at is not None)
+    pd.settle()
+    assert row().pending_links == {"pagerduty": inc["id"]}  # kept, not dropped
+    fake_pd._injections.clear()
+    resume_incidents(pd.deps)
+    assert row().pending_links == {}
+    with session_scope(pd.deps.session_factory) as session:
+        assert session.scalar(select(PagerDutyLink.incident_id)) == row().id

@@ -10,6 +10,7 @@ from bot.deps import Deps
 from bot.incidents import announce, declare, flows, service
 from bot.incidents.context import IncidentChanged, IncidentResolved
 from bot.incidents.domain import InvalidInput, snapshot
+from bot.incidents.jobs import run_pending_links
 from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.listeners.commands import followup
@@ -221,15 +222,10 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.followup("setup_incident")
-    def setup_incident(
-        deps: Deps, *, incident_id: int, links: dict[str, str] | None = None
-    ) -> None:
+    def setup_incident(deps: Deps, *, incident_id: int) -> None:
         if declare.setup_incident(incident_id, deps.incidents):
             announce.sync_incident(incident_id, deps.incidents)  # changes made during setup
-        for kind, ref in (links or {}).items():
-            link = deps.extras.get(f"link:{kind}")
-            if link is not None:
-                link(deps, incident_id, ref)
+        run_pending_links(deps, incident_id)
 
     @router.followup("post_update")
     def post_update(deps: Deps, *, incident_id: int, text: str, author_id: str) -> None:

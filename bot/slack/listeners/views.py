@@ -59,13 +59,12 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
         description=state_value(view, Block.DESCRIPTION, Action.DESCRIPTION) or "",
         commander_id=state_value(view, Block.COMMANDER, Action.COMMANDER) or user_id,
         invitees=state_value(view, Block.INVITEES, Action.INVITEES) or [],
+        links={str(k): str(v) for k, v in (meta.get("links") or {}).items()},
     )
     incident, _ = declare.open_declaration(
         request, session_factory=deps.session_factory, settings=deps.settings
     )
-    return Outcome(
-        followup=followup("setup_incident", incident_id=incident.id, links=meta.get("links") or {})
-    )
+    return Outcome(followup=followup("setup_incident", incident_id=incident.id))
 
 
 class FieldError(Exception):
