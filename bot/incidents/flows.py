@@ -21,9 +21,7 @@ from bot.incidents.context import (
     IncidentResolved,
 )
 from bot.incidents.declare import validate_severity
-from bot.incidents.domain import (
-    InvalidInput,
-)
+from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.settings import Settings
 
@@ -243,3 +241,9 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
             actor_id,
             IncidentChanged(incident.id, "status", "resolved", "investigating"),
         )
+
+
+def list_active(*, session_factory: Callable[[], Session]) -> list[IncidentSnapshot]:
+    """Return the open incidents, for /incident list and App Home."""
+    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+        return [snapshot(incident) for incident in service.list_open(session=session)]

@@ -22,11 +22,6 @@ def get(incident_id: int, *, session: Session) -> Incident | None:
     return session.get(Incident, incident_id)
 
 
-def get_by_number(number: int, *, session: Session) -> Incident | None:
-    """Return an incident by its sequential number."""
-    return session.scalar(select(Incident).where(Incident.number == number))
-
-
 def get_by_channel(channel_id: str, *, session: Session) -> Incident | None:
     """Return the incident whose dedicated channel this is."""
     return session.scalar(select(Incident).where(Incident.channel_id == channel_id))
@@ -141,17 +136,6 @@ def message_statements(dialect: str) -> tuple[Any, Any]:
         .values(last_human_message_at=bindparam("posted_at"))
     )
     return record, clock
-
-
-def record_message(
-    incident_id: int, *, session: Session, ts: str, user_id: str, posted_at: datetime
-) -> None:
-    """Record a human message (time and author) and move the incident's activity clock."""
-    record, clock = message_statements(session.get_bind().dialect.name)
-    params = {"incident_id": incident_id, "ts": ts, "user_id": user_id, "posted_at": posted_at}
-    connection = session.connection()
-    connection.execute(record, params)
-    connection.execute(clock, params)
 
 
 def claim_delivery(key: str, *, session: Session) -> bool:

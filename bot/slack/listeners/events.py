@@ -10,8 +10,7 @@ from slack_bolt import App
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
-from bot.incidents import activity, service
-from bot.incidents.domain import snapshot
+from bot.incidents import activity, flows, service
 from bot.slack.blocks.home import home_view
 
 log = structlog.get_logger(__name__)
@@ -88,8 +87,7 @@ def register(app: App, deps: Deps) -> None:
     def publish_home(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        with session_scope(deps.session_factory) as session:
-            incidents = [snapshot(i) for i in service.list_open(session=session)]
+        incidents = flows.list_active(session_factory=deps.session_factory)
         deps.chat.publish_home(event["user"], home_view(incidents, utcnow()))
 
     def ack_only() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.db import session_scope, utcnow
+from bot.db import utcnow
 from bot.deps import Deps
-from bot.incidents import announce, declare, flows, service
+from bot.incidents import announce, declare, flows
 from bot.incidents.context import IncidentChanged, IncidentResolved
-from bot.incidents.domain import InvalidInput, snapshot
+from bot.incidents.domain import InvalidInput
 from bot.incidents.jobs import run_pending_links
 from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
@@ -185,8 +185,7 @@ def register(router: CommandRouter) -> None:
 
     @router.subcommand("list", usage="/incident list", summary="list active incidents")
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        with session_scope(deps.session_factory) as session:
-            incidents = [snapshot(i) for i in service.list_open(session=session)]
+        incidents = flows.list_active(session_factory=deps.session_factory)
         return Outcome(
             reply=f"{len(incidents)} active incidents",
             blocks=incident_list_blocks(incidents, utcnow()),
