@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,22 @@ def start_bot(slack: FakeSlack, **overrides: Any) -> tuple[Bot, SlackRequestSign
 
 
 Server = WsgiServer
+
+
+def fresh_database(admin_url: str) -> str:
+    """Create an empty PostgreSQL database next to admin_url and return its URL."""
+    from sqlalchemy import make_url, text
+
+    from bot.db import make_engine
+    from bot.settings import normalise_database_url
+
+    admin_url = normalise_database_url(admin_url)
+    name = f"sevbot_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -1,33 +1,48 @@
 """Declare N incidents over HTTP against a fake Slack with injected round-trip latency.
 
-Prints the ack latency (median, p99) and the median time from ack to "channel ready and
-announced" as a multiple of the round trip. Goals: ack p99 < 100 ms while Slack is slow;
-ready within 3 round trips.
+Sequential (default): prints the ack latency (median, p99) and the median time from ack to
+"channel ready and announced" as a multiple of the round trip. Goals: ack p99 < 100 ms while
+Slack is slow; ready within 3 round trips.
+
+Burst (``--concurrency N``): N declares sent at the same moment from a separate client process
+to the bot served by waitress with production's thread count; prints failures, ack p50/p99 and
+the time from the burst until the last channel is ready and announced. Goal on SQLite and
+PostgreSQL (``--database-url``): 0 failures, ack p99 <= 300 ms, every channel ready within 10 s.
 
     .venv/bin/python bench/declare.py [--count 30] [--latency-ms 200]
+    .venv/bin/python bench/declare.py --concurrency 50 [--database-url postgresql://...]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Server, median, percentile, start_bot  # noqa: E402
+from bench.common import SECRET, Server, fresh_database, median, percentile, start_bot  # noqa: E402
 from bot.db import session_scope  # noqa: E402
 from bot.fakes.slack import FakeSlack  # noqa: E402
-from bot.fakes.slack_requests import send  # noqa: E402
+from bot.fakes.slack_requests import SlackRequestSigner, send  # noqa: E402
 from bot.incidents.models import Incident  # noqa: E402
+from bot.runtime import HTTP_THREADS  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--concurrency", type=int, default=0, help="declares sent at once")
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = parser.parse_args()
+    if args.concurrency:
+        burst(args.concurrency, args.latency_ms / 1000, args.database_url)
+        return
     rtt = args.latency_ms / 1000
 
     slack = FakeSlack(latency=rtt).start()
@@ -79,6 +94,88 @@ def main() -> None:
         "ack -> setup complete (kickoff also pinned; the pin needs the kickoff's ts): "
         f"median {median(complete) * 1000:.0f} ms = {median(complete) / rtt:.2f} round trips"
     )
+
+
+def _fire(url: str, bodies: list[tuple[str, dict[str, str]]], out: Any) -> None:
+    """Send every request at the same moment from threads of this (separate) process."""
+    barrier = threading.Barrier(len(bodies))
+    results: list[tuple[int, float]] = [(0, 0.0)] * len(bodies)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            status, _ = send(url, *bodies[i], timeout=30)
+        except Exception:
+            status = -1
+        results[i] = (status, time.perf_counter() - started)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.send(results)
+
+
+def burst(count: int, rtt: float, database_url: str | None) -> None:
+    """Declare count incidents at once and report failures, ack latency and readiness."""
+    slack = FakeSlack(latency=rtt).start()
+    alice = slack.add_user("alice", email="alice@example.com")
+    slack.add_channel("incidents", members=[alice])
+    general = slack.add_channel("general", members=[alice])
+    overrides = {"database_url": fresh_database(database_url)} if database_url else {}
+    bot, _, _ = start_bot(slack, **overrides)
+    bot.deps.incidents.announcement_channel()
+    bot.deps.chat.bot_user_id()
+    signer = SlackRequestSigner(SECRET, bot_user_id=slack.bot_user_id)
+    bodies = [
+        signer.slash_command(user_id=alice, channel_id=general, text=f"declare sev3 Burst {n}")
+        for n in range(count)
+    ]
+    with Server(bot.web, threads=HTTP_THREADS) as server:
+        receive, send_end = multiprocessing.Pipe(duplex=False)
+        client = multiprocessing.get_context("fork").Process(
+            target=_fire, args=(server.url + "/slack/events", bodies, send_end)
+        )
+        started = time.perf_counter()
+        client.start()
+        results = receive.recv()
+        client.join()
+        deadline = started + 60
+        last_ready = None
+        while time.perf_counter() < deadline:
+            with session_scope(bot.deps.session_factory) as session:
+                rows = session.query(Incident).all()
+                ready = sum(
+                    1
+                    for r in rows
+                    if r.members_invited and r.topic_set and r.kickoff_ts and r.announcement_ts
+                )
+                numbers = sorted(r.number for r in rows)
+            if ready == len(rows) and len(rows) >= sum(1 for s, _ in results if s == 200):
+                last_ready = time.perf_counter() - started
+                break
+            time.sleep(0.01)
+    bot.close()
+    slack.stop()
+    failures = sum(1 for status, _ in results if status != 200)
+    acks = [elapsed for status, elapsed in results if status == 200] or [float("nan")]
+    backend = (database_url or "sqlite").split(":", 1)[0]
+    print(f"burst of {count} declares on {backend}, injected Slack round trip {rtt * 1000:.0f} ms")
+    print(f"failures: {failures} (goal: 0)")
+    print(
+        f"ack latency: p50 {median(acks) * 1000:.0f} ms, p99 {percentile(acks, 99) * 1000:.0f} ms"
+        " (goal: p99 <= 300 ms)"
+    )
+    gaps = numbers != list(range(1, len(numbers) + 1))
+    print(f"incidents recorded: {len(numbers)}, numbers sequential without gaps: {not gaps}")
+    if last_ready is None:
+        print("not every channel was ready within 60 s (goal: 10 s)")
+    else:
+        print(
+            f"last channel ready and announced {last_ready:.2f} s after the burst (goal: <= 10 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,11 @@ from bot.deps import Deps, build_deps  # noqa: E402
 from bot.fakes.slack import FakeSlack  # noqa: E402
 from bot.features import install_features  # noqa: E402
 from bot.incidents.models import Incident  # noqa: E402
+from bot.integrations.slack_metadata import OUTBOX_EVENT  # noqa: E402
 from bot.logs import configure_logging  # noqa: E402
-from bot.nudges.ids import METADATA_EVENT  # noqa: E402
 from bot.nudges.jobs import POLL_EVERY, run_nudges  # noqa: E402
-from bot.nudges.models import NudgeDelivery, NudgeSchedule  # noqa: E402
+from bot.nudges.models import NudgeSchedule  # noqa: E402
+from bot.outbox.models import OutboxMessage  # noqa: E402
 from bot.scheduler import Job, build_scheduler, every  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -204,14 +205,14 @@ def phase_lateness(deps_list: list[Deps], slack: FakeSlack, fast: range, seconds
     for number in fast:
         for message in slack.messages(f"inc-{number}"):
             meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_EVENT:
+            if meta.get("event_type") == OUTBOX_EVENT:
                 key = meta["event_payload"]["key"]
                 keys[key] += 1
                 posted.setdefault(key, float(message["ts"]))
     with session_scope(deps.session_factory) as session:
         rows = session.execute(
-            select(NudgeDelivery.key, NudgeDelivery.due_at, NudgeDelivery.incident_id).where(
-                NudgeDelivery.kind == "update"
+            select(OutboxMessage.key, OutboxMessage.due_at, OutboxMessage.incident_id).where(
+                OutboxMessage.kind == "update"
             )
         ).all()
         fast_ids = set(session.scalars(select(Incident.id).where(Incident.number.in_(list(fast)))))

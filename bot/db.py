@@ -55,8 +55,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Sized for a process's threads: 8 HTTP threads acking Slack plus 16 listener threads doing the
+# slow part, each holding a connection only for a short transaction; the overflow covers the
+# scheduler and setup's parallel steps. An ack never waits for a connection.
+POOL_SIZE = 24
+MAX_OVERFLOW = 24
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    if "://" in url and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

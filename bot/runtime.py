@@ -16,15 +16,19 @@ from apscheduler.triggers.date import DateTrigger
 from slack_bolt import App
 
 from bot.app import create_app
-from bot.db import migrate
+from bot.db import migrate, session_scope
 from bot.deps import Deps, build_deps
 from bot.incidents.jobs import reconcile_activity, resume_incidents
 from bot.integrations.ports import AuthError, IntegrationError
+from bot.outbox import service as outbox
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
 from bot.web import Route, WebApp
 
 log = structlog.get_logger(__name__)
+
+OUTBOX_EVERY = timedelta(seconds=2)
+HTTP_THREADS = 8  # waitress worker threads; the database pool is sized for them (bot.db)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Bot:
     def close(self) -> None:
         """Wait for background listener work to finish, then release the database."""
         self.executor.shutdown(wait=True)
+        self.deps.outbox.close()
         self.deps.incidents.close()
         self.deps.engine.dispose()
 
@@ -58,12 +63,21 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
+    if deps.engine.dialect.name == "sqlite":  # one process per SQLite file: no live claims
+        with session_scope(deps.session_factory) as session:
+            outbox.release_all(session=session)
     jobs = [
+        Job("outbox", deliver_outbox, every(OUTBOX_EVERY)),
         Job("resume_incidents", resume_incidents, every(timedelta(seconds=15))),
         Job("reconcile_activity", reconcile_activity, DateTrigger()),  # once, at start
         *deps.extras.get("jobs", []),
     ]
     return Bot(settings, deps, app, WebApp(app, deps, routes), executor, jobs)
+
+
+def deliver_outbox(deps: Deps) -> None:
+    """Send what a crash, an outage or a back-off left in the outbox (the job)."""
+    deps.outbox.deliver_due()
 
 
 def start_scheduler(bot: Bot) -> BackgroundScheduler:
@@ -74,7 +88,7 @@ def start_scheduler(bot: Bot) -> BackgroundScheduler:
     return scheduler
 
 
-def serve_http(bot: Bot, *, threads: int = 8) -> None:
+def serve_http(bot: Bot, *, threads: int = HTTP_THREADS) -> None:
     """Serve the WSGI app with waitress (a production server) until interrupted."""
     from waitress import serve
 

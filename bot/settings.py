@@ -104,6 +104,14 @@ class PagerDutySeverityMap(BaseModel):
     urgencies: dict[str, str] = Field(default_factory=lambda: {"high": "SEV-2", "low": "SEV-4"})
 
 
+def normalise_database_url(value: str) -> str:
+    """Give a postgres:// URL (as Heroku writes it) the driver name SQLAlchemy wants."""
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
 class Settings(BaseSettings):
     """Everything sevbot reads from its environment and its policy file."""
 
@@ -170,11 +178,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver_url(cls, value: str) -> str:
-        # Heroku writes postgres://; SQLAlchemy wants a driver name.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
-        return value
+        return normalise_database_url(value)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -125,6 +125,11 @@ class FakeSlack(FakeServer):
             message["user"] = user
             return str(message["ts"])
 
+    def deactivate_user(self, user_id: str) -> None:
+        """Deactivate a member (Slack then refuses to invite them: user_is_deactivated)."""
+        with self._lock:
+            self._ws.users[user_id].deleted = True
+
     def archive_channel(self, channel: str) -> None:
         """Archive a channel."""
         with self._lock:

@@ -128,6 +128,8 @@ def conversations_invite(ws: Workspace, args: Args) -> dict[str, Any]:
             errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})
         elif user_id not in ws.users:
             errors.append({"user": user_id, "ok": False, "error": "user_not_found"})
+        elif ws.users[user_id].deleted:
+            errors.append({"user": user_id, "ok": False, "error": "user_is_deactivated"})
         elif user_id in channel.members:
             errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
     valid = [u for u in users if u not in {e["user"] for e in errors}]

@@ -1,19 +1,21 @@
-"""The Slack side of incident changes: post updates, announce changes, sync the announcement.
+"""The Slack side of incident changes: what to post (recorded in the outbox), and the sync.
 
-The record side (database, timeline) lives in ``flows``; these run after the ack.
+The flows record a change and, in the same transaction, the posts that report it (``queue_*``);
+the outbox sends them after the commit. The announcement, kickoff and topic are edited in
+place up to the latest revision by ``sync_incident``, which a restart resumes.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
+from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service
-from bot.incidents.context import IncidentContext, IncidentResolved, claim, release
+from bot.incidents.context import IncidentContext, IncidentResolved, claim, encode_event, release
 from bot.incidents.domain import (
     IncidentSnapshot,
     TimelineItem,
@@ -21,60 +23,143 @@ from bot.incidents.domain import (
     snapshot,
     timeline_item,
 )
-from bot.incidents.flows import Change
+from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
+from bot.outbox import service as outbox
+from bot.outbox.service import EVENT, Claimed, Outgoing
 
 log = structlog.get_logger(__name__)
 
+UPDATE_POST = "incident_update"
+CHANGE_NOTICE = "incident_notice"
+RESOLVED_SUMMARY = "incident_summary"
+ROLE_INVITE = "role_invite"
 
-def post_update(incident_id: int, text: str, author_id: str, ctx: IncidentContext) -> None:
-    """Post a recorded update in the channel and under the announcement."""
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(incident_id, session=session)
-        assert incident is not None
-        view = snapshot(incident)
+
+def queue_update(
+    session: Session,
+    incident: Incident,
+    update_id: str,
+    text: str,
+    author_id: str,
+    ctx: IncidentContext,
+) -> list[str]:
+    """Record the posts of a status update: in the channel and under the announcement."""
+    view = snapshot(incident)
     message = ctx.presenter.status_update(view, text, author_id)
-    targets: list[tuple[str, str | None]] = []
+    posts: list[tuple[str, str, str | None]] = []
     if view.channel_id:
-        targets.append((view.channel_id, None))
+        posts.append(("channel", view.channel_id, None))
     if view.announcement_channel_id and view.announcement_ts:
-        targets.append((view.announcement_channel_id, view.announcement_ts))
-    _parallel(
+        posts.append(("thread", view.announcement_channel_id, view.announcement_ts))
+    return outbox.enqueue(
         [
-            functools.partial(ctx.chat.post_message, c, message.text, message.blocks, t)
-            for c, t in targets
-        ]
+            Outgoing(
+                key=f"{incident.id}:status-update:{update_id}:{where}",
+                kind=UPDATE_POST,
+                target=channel,
+                thread_ts=thread_ts,
+                text=message.text,
+                blocks=list(message.blocks or []),
+                incident_id=incident.id,
+            )
+            for where, channel, thread_ts in posts
+        ],
+        session=session,
     )
 
 
-def announce_change(change: Change, ctx: IncidentContext) -> None:
-    """State a change in the incident channel, then bring announcement and topic up to date."""
-    with session_scope(ctx.session_factory) as session:
-        incident = service.get(change.incident_id, session=session)
-        assert incident is not None
-        view = snapshot(incident)
-        items = [timeline_item(e) for e in service.timeline(incident.id, session=session)]
-    tasks: list[Callable[[], object]] = []
+def queue_change(
+    session: Session,
+    incident: Incident,
+    text: str,
+    actor_id: str,
+    event: object,
+    ctx: IncidentContext,
+) -> list[str]:
+    """Record the notice of a change (and the summary of a resolve), then the domain event."""
+    session.flush()
+    view = snapshot(incident)
+    key = f"{incident.id}:r{incident.revision}"
+    rows: list[Outgoing] = []
     if view.channel_id:
-        notice = ctx.presenter.change_notice(view, change.text, change.actor_id)
-        tasks.append(
-            lambda: ctx.chat.post_message(view.channel_id or "", notice.text, notice.blocks)
-        )
-        if isinstance(change.event, IncidentResolved):
-            order = ctx.settings.severity_names
-            top = highest_severity(_initial(items, view), items, order)
+        notice = ctx.presenter.change_notice(view, text, actor_id)
+        rows.append(_post(f"{key}:notice", CHANGE_NOTICE, view, notice.text, notice.blocks))
+        if isinstance(event, IncidentResolved):
+            items = [timeline_item(e) for e in service.timeline(incident.id, session=session)]
+            top = highest_severity(_initial(items, view), items, ctx.settings.severity_names)
             duration = ((view.resolved_at or utcnow()) - view.declared_at).total_seconds()
             summary = ctx.presenter.resolved_summary(view, top, duration)
-            tasks.append(
-                lambda: ctx.chat.post_message(view.channel_id or "", summary.text, summary.blocks)
+            rows.append(
+                _post(f"{key}:summary", RESOLVED_SUMMARY, view, summary.text, summary.blocks)
             )
-    try:
-        _parallel(tasks)
-    except IntegrationError:
-        log.warning("change_notice_failed", incident_id=change.incident_id)
-    sync_incident(change.incident_id, ctx)
-    if change.event is not None:
-        ctx.bus.publish(change.event)
+    rows.append(event_row(f"{key}:event", incident.id, event))
+    return outbox.enqueue(rows, session=session)
+
+
+def queue_role_invite(
+    session: Session, incident: Incident, user_id: str, role: str, actor_id: str
+) -> list[str]:
+    """Record that a new role holder must be in the channel (invited if not a member)."""
+    return outbox.enqueue(
+        [
+            Outgoing(
+                key=f"{incident.id}:r{incident.revision}:invite",
+                kind=ROLE_INVITE,
+                target=incident.channel_id or "",
+                incident_id=incident.id,
+                payload={"user_id": user_id, "role": role, "actor_id": actor_id},
+            )
+        ],
+        session=session,
+    )
+
+
+def invite_role_holder(item: Claimed, *, ctx: IncidentContext) -> tuple[str | None, str | None]:
+    """Invite a role holder who is not in the channel yet, and tell the channel (outbox handler).
+
+    A person Slack refuses keeps the role; the one who assigned it is told why.
+    """
+    args = item.payload or {}
+    user_id, role, actor_id = str(args["user_id"]), str(args["role"]), str(args["actor_id"])
+    channel = item.target
+    if item.attempts_before > 0 and ctx.outbox.chat.find(
+        channel, item.key, oldest=item.created_at.timestamp() - 120
+    ):
+        return channel, None
+    if user_id in ctx.chat.channel_members(channel):
+        return channel, None
+    refused = ctx.chat.invite(channel, [user_id])
+    if refused:
+        ctx.chat.post_ephemeral(
+            channel,
+            actor_id,
+            f"<@{user_id}> is {role} now, but Slack would not add them to this channel "
+            "(deactivated or unknown). Invite them by hand, or give the role to someone else.",
+        )
+        return channel, None
+    posted = ctx.outbox.chat.post(
+        channel, f"<@{actor_id}> added <@{user_id}> to the channel as {role}.", [], key=item.key
+    )
+    return posted.channel_id, posted.ts
+
+
+def event_row(key: str, incident_id: int, event: object) -> Outgoing:
+    """Return the outbox row that publishes a domain event once the change has committed."""
+    return Outgoing(key=key, kind=EVENT, incident_id=incident_id, payload=encode_event(event))
+
+
+def _post(
+    key: str, kind: str, view: IncidentSnapshot, text: str, blocks: list[dict[str, object]] | None
+) -> Outgoing:
+    return Outgoing(
+        key=key,
+        kind=kind,
+        target=view.channel_id or "",
+        text=text,
+        blocks=list(blocks or []),
+        incident_id=view.id,
+    )
 
 
 def _initial(items: list[TimelineItem], view: IncidentSnapshot) -> str:

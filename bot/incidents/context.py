@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import defaultdict
@@ -18,6 +19,7 @@ from bot.db import rowcount, utcnow
 from bot.incidents.activity_writer import ActivityWriter
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatPort, IncidentPresenter
+from bot.outbox.delivery import Outbox
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -64,6 +66,29 @@ class PostmortemCompleted:
     incident_id: int
 
 
+_EVENTS: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        IncidentDeclared,
+        IncidentChanged,
+        IncidentResolved,
+        PostmortemMeetingChanged,
+        PostmortemCompleted,
+    )
+}
+
+
+def encode_event(event: object) -> dict[str, Any]:
+    """Turn a domain event into JSON for the outbox (events survive a crash there)."""
+    return {"type": type(event).__name__, **dataclasses.asdict(event)}  # type: ignore[call-overload]
+
+
+def decode_event(data: dict[str, Any]) -> object:
+    """Rebuild a domain event recorded in the outbox."""
+    fields = {k: v for k, v in data.items() if k != "type"}
+    return _EVENTS[str(data["type"])](**fields)
+
+
 class EventBus:
     """In-process publish/subscribe: features react to incidents the domain does not know."""
 
@@ -91,6 +116,7 @@ class IncidentContext:
     session_factory: sessionmaker[Session]
     chat: ChatPort
     presenter: IncidentPresenter
+    outbox: Outbox
     bus: EventBus = field(default_factory=EventBus)
     _announce_channel: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.incidents import service
+from bot.incidents import announce, service
 from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
+from bot.outbox import service as outbox
 from bot.settings import Settings
 from bot.text import channel_name
 
@@ -73,49 +74,61 @@ def validate_severity(severity: str, settings: Settings) -> str:
 def open_declaration(
     request: DeclareRequest, *, session_factory: Callable[[], Session], settings: Settings
 ) -> tuple[IncidentSnapshot, bool]:
-    """Record a new incident (or return the one this request already created) and its number."""
+    """Record a new incident (or return the one this request already created) and its number.
+
+    One short transaction: the number comes from a counter row that concurrent declares
+    take in turn, so a burst never runs out of numbers. The only conflict left is the same
+    request delivered twice at once, which finds the incident its twin created.
+    """
     title = validate_title(request.title, settings)
     severity = validate_severity(request.severity, settings)
-    for _ in range(10):
-        session = session_factory()
+    with session_factory() as session:
+        existing = service.get_by_request_key(request.request_key, session=session)
+        if existing is not None:
+            return snapshot(existing), False
         try:
-            existing = service.get_by_request_key(request.request_key, session=session)
-            if existing is not None:
-                return snapshot(existing), False
-            now = utcnow()
-            incident = Incident(
-                number=service.next_number(session=session),
-                title=title,
-                description=request.description.strip(),
-                severity=severity,
-                status="investigating",
-                reporter_id=request.reporter_id,
-                commander_id=request.commander_id or request.reporter_id,
-                invitees=list(dict.fromkeys(request.invitees)),
-                pending_links=dict(request.links),
-                declared_at=now,
-                request_key=request.request_key,
-                last_update_at=None,
-            )
-            session.add(incident)
-            session.flush()
-            service.add_timeline_entry(
-                incident.id,
-                session=session,
-                kind="declared",
-                text=f"Declared {severity}: {title}",
-                actor_id=request.reporter_id,
-                occurred_at=now,
-                dedupe_key="declared",
-            )
+            incident = _insert_incident(request, title, severity, session)
             session.commit()
             return snapshot(incident), True
         except IntegrityError:
-            # Another replica took the number, or the same request raced us: look again.
             session.rollback()
-        finally:
-            session.close()
-    raise RuntimeError("could not allocate an incident number after 10 attempts")
+    with session_factory() as session:
+        existing = service.get_by_request_key(request.request_key, session=session)
+        if existing is None:
+            raise RuntimeError("declaring failed on a conflict that is not a repeated request")
+        return snapshot(existing), False
+
+
+def _insert_incident(
+    request: DeclareRequest, title: str, severity: str, session: Session
+) -> Incident:
+    now = utcnow()
+    incident = Incident(
+        number=service.next_number(session=session),
+        title=title,
+        description=request.description.strip(),
+        severity=severity,
+        status="investigating",
+        reporter_id=request.reporter_id,
+        commander_id=request.commander_id or request.reporter_id,
+        invitees=list(dict.fromkeys(request.invitees)),
+        pending_links=dict(request.links),
+        declared_at=now,
+        request_key=request.request_key,
+        last_update_at=None,
+    )
+    session.add(incident)
+    session.flush()
+    service.add_timeline_entry(
+        incident.id,
+        session=session,
+        kind="declared",
+        text=f"Declared {severity}: {title}",
+        actor_id=request.reporter_id,
+        occurred_at=now,
+        dedupe_key="declared",
+    )
+    return incident
 
 
 def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
@@ -151,8 +164,12 @@ def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
         incident.setup_error = None
         incident.synced_revision = max(incident.synced_revision, rendered_revision)
         incident.lease_until = None
+        declared = announce.event_row(
+            f"{incident_id}:declared", incident_id, IncidentDeclared(incident_id)
+        )
+        keys = outbox.enqueue([declared], session=session)
     log.info("incident_ready", incident_id=incident_id, attempts=attempt)
-    ctx.bus.publish(IncidentDeclared(incident_id))
+    ctx.outbox.deliver(keys)
     return True
 
 

@@ -1,41 +1,40 @@
 """Running an incident: updates, severity, status and role changes, resolve and reopen.
 
-Each change is written to the database synchronously (fast, before Slack is acknowledged);
-the Slack side effects happen afterwards in `announce` (post, announce, sync), which a
-restart resumes because every change bumps `revision`.
+Each change is written to the database synchronously (fast, before Slack is acknowledged),
+together with the posts that report it and its domain event, in one transaction (the outbox).
+The caller delivers those after the commit; the outbox job retries whatever a crash or an
+outage left unsent, and `announce.sync_incident` brings the announcement, topic and kickoff
+up to the latest revision.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 import structlog
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.incidents import service
-from bot.incidents.context import (
-    IncidentChanged,
-    IncidentResolved,
-)
+from bot.incidents import announce, service
+from bot.incidents.context import IncidentChanged, IncidentContext, IncidentResolved
 from bot.incidents.declare import validate_severity
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import ROLES, STATUSES, Incident
-from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class Change:
-    """A recorded change, ready to be announced."""
+    """A recorded change and the outbox rows that report it, to deliver after the commit."""
 
     incident_id: int
     text: str
     actor_id: str
-    event: object | None = None
+    keys: tuple[str, ...] = ()
 
 
 def _open_incident(channel_id: str, session: Session) -> Incident:
@@ -48,40 +47,41 @@ def _open_incident(channel_id: str, session: Session) -> Incident:
     return incident
 
 
-def _bump(incident: Incident) -> None:
-    incident.revision += 1
-
-
 def _record_change(
     session: Session,
     incident: Incident,
     actor_id: str,
+    event: object,
+    ctx: IncidentContext,
     *,
     kind: str,
-    field: str,
-    old: str | None,
-    new: str,
     text: str,
-    data: dict[str, Any],
+    data: dict[str, object],
+    occurred_at: datetime | None = None,
 ) -> Change:
-    """Bump the revision, add the timeline entry and return the change to announce."""
-    _bump(incident)
+    """Bump the revision, add the timeline entry and record the notice and event to send."""
+    incident.revision += 1
     service.add_timeline_entry(
-        incident.id, session=session, kind=kind, text=text, actor_id=actor_id, data=data
+        incident.id,
+        session=session,
+        kind=kind,
+        text=text,
+        actor_id=actor_id,
+        data=dict(data),
+        occurred_at=occurred_at,
     )
-    return Change(incident.id, text, actor_id, IncidentChanged(incident.id, field, old, new))
+    keys = announce.queue_change(session, incident, text, actor_id, event, ctx)
+    return Change(incident.id, text, actor_id, tuple(keys))
 
 
-def record_update(
-    channel_id: str, text: str, author_id: str, *, session_factory: Callable[[], Session]
-) -> int:
-    """Record a status update in the timeline and return the incident id."""
+def record_update(channel_id: str, text: str, author_id: str, *, ctx: IncidentContext) -> Change:
+    """Record a status update in the timeline, with its posts, and return what to deliver."""
     text = text.strip()
     if not text:
         raise InvalidInput(
             "Please write the update, e.g. `/incident update Rolled back the deploy`."
         )
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         now = utcnow()
         incident.last_update_at = now
@@ -93,23 +93,18 @@ def record_update(
             actor_id=author_id,
             occurred_at=now,
         )
-        return incident.id
+        keys = announce.queue_update(session, incident, uuid.uuid4().hex, text, author_id, ctx)
+        return Change(incident.id, text, author_id, tuple(keys))
 
 
-def change_severity(
-    channel_id: str,
-    raw: str,
-    actor_id: str,
-    *,
-    session_factory: Callable[[], Session],
-    settings: Settings,
-) -> Change:
+def change_severity(channel_id: str, raw: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Set a new severity; raise InvalidInput for an unknown or unchanged one."""
     from bot.text import normalise_severity
 
+    settings = ctx.settings
     severity = normalise_severity(raw, settings.severity_names) or raw.strip()
     validate_severity(severity, settings)
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         old = incident.severity
         if old == severity:
@@ -119,25 +114,22 @@ def change_severity(
             session,
             incident,
             actor_id,
+            IncidentChanged(incident.id, "severity", old, severity),
+            ctx,
             kind="severity",
-            field="severity",
-            old=old,
-            new=severity,
             text=f"Severity changed from {old} to {severity}",
             data={"from": old, "to": severity},
         )
 
 
-def change_status(
-    channel_id: str, status: str, actor_id: str, *, session_factory: Callable[[], Session]
-) -> Change:
+def change_status(channel_id: str, status: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Set a new status; 'resolved' resolves the incident (without a summary)."""
     status = status.strip().lower()
     if status not in STATUSES:
         raise InvalidInput(f"`{status}` is not a status. Use one of: {', '.join(STATUSES)}.")
     if status == "resolved":
-        return resolve(channel_id, "", actor_id, session_factory=session_factory)
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+        return resolve(channel_id, "", actor_id, ctx=ctx)
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
             raise InvalidInput(f"INC-{incident.number} is resolved. Use `/incident reopen` first.")
@@ -149,51 +141,44 @@ def change_status(
             session,
             incident,
             actor_id,
+            IncidentChanged(incident.id, "status", old, status),
+            ctx,
             kind="status",
-            field="status",
-            old=old,
-            new=status,
             text=f"Status changed from {old} to {status}",
             data={"from": old, "to": status},
         )
 
 
 def assign_role(
-    channel_id: str,
-    role: str,
-    user_id: str,
-    actor_id: str,
-    *,
-    session_factory: Callable[[], Session],
+    channel_id: str, role: str, user_id: str, actor_id: str, *, ctx: IncidentContext
 ) -> Change:
-    """Give a role to a user."""
+    """Give a role to a user, and make sure they are in the channel."""
     role = role.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"`{role}` is not a role. Use one of: {', '.join(ROLES)}.")
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         old = incident.role_holder(role)
         if old == user_id:
             raise InvalidInput(f"<@{user_id}> is already {role}.")
         setattr(incident, f"{role}_id", user_id)
-        return _record_change(
+        change = _record_change(
             session,
             incident,
             actor_id,
+            IncidentChanged(incident.id, role, old, user_id),
+            ctx,
             kind="role",
-            field=role,
-            old=old,
-            new=user_id,
             text=f"{role.capitalize()} is now <@{user_id}>",
             data={"role": role, "from": old, "to": user_id},
         )
+        invite = announce.queue_role_invite(session, incident, user_id, role, actor_id)
+        return Change(change.incident_id, change.text, actor_id, (*invite, *change.keys))
 
 
-def resolve(
-    channel_id: str, summary: str, actor_id: str, *, session_factory: Callable[[], Session]
-) -> Change:
+def resolve(channel_id: str, summary: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Resolve the incident with an optional summary."""
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
             raise InvalidInput(f"INC-{incident.number} is already resolved.")
@@ -201,23 +186,23 @@ def resolve(
         old = incident.status
         incident.status, incident.resolved_at = "resolved", now
         incident.summary = summary.strip() or incident.summary
-        _bump(incident)
         text = "Resolved" + (f": {summary.strip()}" if summary.strip() else "")
-        service.add_timeline_entry(
-            incident.id,
-            session=session,
+        return _record_change(
+            session,
+            incident,
+            actor_id,
+            IncidentResolved(incident.id),
+            ctx,
             kind="resolved",
             text=text,
-            actor_id=actor_id,
-            occurred_at=now,
             data={"from": old, "to": "resolved"},
+            occurred_at=now,
         )
-        return Change(incident.id, text, actor_id, IncidentResolved(incident.id))
 
 
-def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Session]) -> Change:
+def reopen(channel_id: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Reopen a resolved incident."""
-    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+    with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if incident.is_open:
             raise InvalidInput(f"INC-{incident.number} is not resolved.")
@@ -225,22 +210,22 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
         # Reopening is news: the silence clock restarts now, not at the last message before
         # the resolve (which would make the update nudge fire at once).
         incident.last_update_at = utcnow()
-        _bump(incident)
-        text = "Reopened; status is investigating"
-        service.add_timeline_entry(
-            incident.id,
-            session=session,
-            kind="reopened",
-            text=text,
-            actor_id=actor_id,
-            data={"from": "resolved", "to": "investigating"},
-        )
-        return Change(
-            incident.id,
-            text,
+        return _record_change(
+            session,
+            incident,
             actor_id,
             IncidentChanged(incident.id, "status", "resolved", "investigating"),
+            ctx,
+            kind="reopened",
+            text="Reopened; status is investigating",
+            data={"from": "resolved", "to": "investigating"},
         )
+
+
+def deliver_change(change: Change, ctx: IncidentContext) -> None:
+    """Send what a change recorded, then bring the announcement, topic and kickoff up to date."""
+    ctx.outbox.deliver(change.keys)
+    announce.sync_incident(change.incident_id, ctx)
 
 
 def list_active(*, session_factory: Callable[[], Session]) -> list[IncidentSnapshot]:

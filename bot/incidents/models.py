@@ -112,6 +112,19 @@ class ChannelMessage(Base):
     posted_at: Mapped[datetime]
 
 
+class Counter(Base):
+    """A named sequence (incident numbers), advanced with UPDATE … RETURNING.
+
+    The row lock serialises concurrent declares on PostgreSQL and the write lock does on
+    SQLite; a declare that rolls back rolls its number back too, so numbers have no gaps.
+    """
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
 class ProcessedDelivery(Base):
     """An inbound delivery already handled (Slack event_id, PagerDuty webhook id)."""
 

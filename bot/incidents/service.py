@@ -14,7 +14,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.db import inserted, upsert_insert, utcnow
-from bot.incidents.models import ChannelMessage, Incident, ProcessedDelivery, TimelineEntry
+from bot.incidents.models import (
+    ChannelMessage,
+    Counter,
+    Incident,
+    ProcessedDelivery,
+    TimelineEntry,
+)
 
 
 def get(incident_id: int, *, session: Session) -> Incident | None:
@@ -37,9 +43,24 @@ def incident_id_for_channel(channel_id: str, *, session: Session) -> int | None:
     return session.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
 
 
+INCIDENT_NUMBER = "incident_number"
+
+
 def next_number(*, session: Session) -> int:
-    """Return the next sequential incident number."""
-    return int(session.scalar(select(func.coalesce(func.max(Incident.number), 0))) or 0) + 1
+    """Take the next incident number inside the caller's transaction (held until it ends)."""
+    advance = (
+        update(Counter)
+        .where(Counter.name == INCIDENT_NUMBER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    number = session.scalar(advance)
+    if number is None:  # first declare on this database: start after any existing incident
+        start = select(func.coalesce(func.max(Incident.number), 0)).scalar_subquery()
+        seed = upsert_insert(session, Counter).values(name=INCIDENT_NUMBER, value=start)
+        session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
+        number = session.scalar(advance)
+    return int(number or 0)
 
 
 def list_open(*, session: Session) -> Sequence[Incident]:

@@ -70,6 +70,14 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """Where a message landed."""
+
+    channel_id: str
+    ts: str
+
+
+@dataclass(frozen=True)
 class ChannelInfo:
     """A channel found by name."""
 
@@ -169,6 +177,42 @@ class ChatPort(Protocol):
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         """Publish a user's App Home tab."""
+        ...
+
+
+class TaggedChatPort(Protocol):
+    """Slack for the outbox: posts carrying an idempotency key, and finding them again."""
+
+    def channel_for(self, target: str) -> str:
+        """Return the conversation id of a channel id or name, or of a user's DM."""
+        ...
+
+    def post(
+        self,
+        channel_id: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        key: str,
+        thread_ts: str | None = None,
+    ) -> Posted:
+        """Post a message tagged with its key."""
+        ...
+
+    def share(self, channel_id: str, file: FileShare, *, thread_ts: str | None = None) -> None:
+        """Upload a file whose name is unique to this side effect."""
+        ...
+
+    def find(
+        self, channel_id: str, key: str, *, oldest: float, thread_ts: str | None = None
+    ) -> str | None:
+        """Return the ts of a message tagged with key since oldest, or None."""
+        ...
+
+    def find_file(
+        self, channel_id: str, file_name: str, *, oldest: float, thread_ts: str | None = None
+    ) -> str | None:
+        """Return the ts of a message sharing a file of this name since oldest, or None."""
         ...
 
 

@@ -1,30 +1,25 @@
-"""Slack adapter, continued: messages tagged with metadata (idempotency keys), found again."""
+"""Slack adapter, continued: posts and files tagged with an outbox key, found after a crash."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.integrations.ports import FileShare, Posted
 from bot.integrations.slack import SlackAdapter, translated
 
-
-@dataclass(frozen=True)
-class Posted:
-    """Where a nudge landed."""
-
-    channel_id: str
-    ts: str
+OUTBOX_EVENT = "sevbot_outbox"
+# Nudges posted before the outbox carried this event type; they are still found.
+_KNOWN_EVENTS = {OUTBOX_EVENT, "sevbot_nudge"}
 
 
-class NudgeChat:
-    """Posts nudges tagged with their idempotency key, and finds them after a crash."""
+class TaggedChat:
+    """Implements TaggedChatPort: posts carrying their idempotency key, and the lookup for them."""
 
-    def __init__(self, client: WebClient, adapter: SlackAdapter, *, event_type: str) -> None:
+    def __init__(self, client: WebClient, adapter: SlackAdapter) -> None:
         self.client = client
         self.adapter = adapter
-        self.event_type = event_type
 
     def channel_for(self, target: str) -> str:
         """Return the conversation id of a channel id or name, or open the DM for a user id."""
@@ -45,8 +40,8 @@ class NudgeChat:
         key: str,
         thread_ts: str | None = None,
     ) -> Posted:
-        """Post a nudge carrying its key in the message metadata."""
-        metadata = {"event_type": self.event_type, "event_payload": {"key": key}}
+        """Post a message carrying its key in the message metadata."""
+        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
         with translated("chat.postMessage"):
             response = self.client.chat_postMessage(
                 channel=channel_id,
@@ -58,10 +53,35 @@ class NudgeChat:
             )
         return Posted(str(response["channel"]), str(response["ts"]))
 
+    def share(self, channel_id: str, file: FileShare, *, thread_ts: str | None = None) -> None:
+        """Upload a file (its name is its key: files carry no metadata)."""
+        self.adapter.share_file(channel_id, file, thread_ts)
+
     def find(
         self, channel_id: str, key: str, *, oldest: float, thread_ts: str | None = None
     ) -> str | None:
         """Return the ts of a message posted with this key since oldest, if there is one."""
+        for message in self._messages(channel_id, oldest=oldest, thread_ts=thread_ts):
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") in _KNOWN_EVENTS and payload.get("key") == key:
+                return str(message["ts"])
+        return None
+
+    def find_file(
+        self, channel_id: str, file_name: str, *, oldest: float, thread_ts: str | None = None
+    ) -> str | None:
+        """Return the ts of a message sharing a file of this name since oldest, if any."""
+        for message in self._messages(channel_id, oldest=oldest, thread_ts=thread_ts):
+            for file in message.get("files") or []:
+                if isinstance(file, dict) and file.get("name") == file_name:
+                    return str(message["ts"])
+        return None
+
+    def _messages(
+        self, channel_id: str, *, oldest: float, thread_ts: str | None
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
             with translated("conversations.history"):
@@ -82,11 +102,7 @@ class NudgeChat:
                         limit=200,
                         cursor=cursor,
                     )
-            for message in page.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == self.event_type and payload.get("key") == key:
-                    return str(message["ts"])
+            found.extend(m for m in page.get("messages") or [] if isinstance(m, dict))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
+                return found

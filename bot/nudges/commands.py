@@ -7,16 +7,22 @@ from datetime import datetime, timedelta
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
-from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
+from bot.incidents.announce import event_row
+from bot.incidents.context import PostmortemCompleted
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings
 from bot.nudges.modal import schedule_modal
+from bot.outbox import service as outbox
+from bot.outbox.service import Outgoing
 from bot.postmortems import service as postmortems
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome, Subcommand
 
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 POSTMORTEM_USAGE = "/incident postmortem done"
+
+
+POSTMORTEM_COMPLETE_POST = "postmortem_complete"
 
 
 def parse_meeting_duration(text: str) -> timedelta:
@@ -37,13 +43,13 @@ def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
         incident = meetings.incident_for_channel(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
     if cmd.args.lower() == "cancel":
-        meetings.cancel_meeting(
+        _, keys = meetings.cancel_meeting(
             cmd.channel_id,
             cmd.user_id,
             session_factory=deps.session_factory,
             settings=deps.settings,
         )
-        return Outcome(followup=Followup("nudges_announce_meeting", {"incident_id": incident_id}))
+        return Outcome(followup=Followup("nudges_deliver", {"keys": keys}))
     if not cmd.args:
         args = {"incident_id": incident_id, "label": label}
         return Outcome(
@@ -103,12 +109,21 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
         if existing is not None and existing.status == "Complete":
             raise InvalidInput(f"The postmortem of {label} is already complete.")
         postmortems.mark_complete(incident_id, session=session, source="slack")
-    return Outcome(
-        followup=Followup(
-            "nudges_postmortem_done",
-            {"incident_id": incident_id, "user_id": cmd.user_id, "channel_id": cmd.channel_id},
+        done = f"{incident_id}:postmortem-complete"
+        keys = outbox.enqueue(
+            [
+                Outgoing(
+                    key=done,
+                    kind=POSTMORTEM_COMPLETE_POST,
+                    target=cmd.channel_id,
+                    text=f":white_check_mark: <@{cmd.user_id}> marked the postmortem complete.",
+                    incident_id=incident_id,
+                ),
+                event_row(f"{done}:event", incident_id, PostmortemCompleted(incident_id)),
+            ],
+            session=session,
         )
-    )
+    return Outcome(followup=Followup("nudges_deliver", {"keys": keys}))
 
 
 def register(router: CommandRouter) -> None:
@@ -147,7 +162,7 @@ def register(router: CommandRouter) -> None:
             deps.chat.post_ephemeral(channel_id, user_id, str(exc))
             return
         members = [m for m in deps.chat.channel_members(channel_id) if m != deps.chat.bot_user_id()]
-        meetings.record_meeting(
+        keys = meetings.record_meeting(
             incident_id,
             starts_at,
             timezone=tz,
@@ -156,19 +171,11 @@ def register(router: CommandRouter) -> None:
             user_id=user_id,
             session_factory=deps.session_factory,
         )
-        announce(deps, incident_id=incident_id)
+        deps.outbox.deliver(keys)
 
-    @router.followup("nudges_announce_meeting")
-    def announce(deps: Deps, *, incident_id: int) -> None:
-        deps.bus.publish(PostmortemMeetingChanged(incident_id))
-        meetings.announce_meeting(incident_id, deps.chat, deps.session_factory)
-
-    @router.followup("nudges_postmortem_done")
-    def postmortem_done(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
-        deps.bus.publish(PostmortemCompleted(incident_id))
-        deps.chat.post_message(
-            channel_id, f":white_check_mark: <@{user_id}> marked the postmortem complete."
-        )
+    @router.followup("nudges_deliver")
+    def deliver(deps: Deps, *, keys: list[str]) -> None:
+        deps.outbox.deliver(keys)
 
     @router.followup("nudges_open_schedule_modal")
     def open_schedule_modal(

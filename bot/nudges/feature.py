@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from bot.deps import Deps
-from bot.nudges import commands, listeners
-from bot.nudges.jobs import POLL_EVERY, run_nudges
+from bot.nudges import commands, listeners, meetings, rules
+from bot.nudges.jobs import POLL_EVERY, run_nudges, superseded_retries
 from bot.scheduler import Job, every
 
 
@@ -14,3 +16,13 @@ def install(deps: Deps) -> None:
     deps.router.followup("nudges_say")(listeners.say)
     deps.extras.setdefault("app_hooks", []).append(listeners.register)
     deps.extras.setdefault("jobs", []).append(Job("nudges", run_nudges, every(POLL_EVERY)))
+    deps.outbox.veto(rules.ALL_KINDS, functools.partial(superseded_retries, deps=deps))
+    deps.outbox.handle(
+        meetings.MEETING_ANNOUNCEMENT,
+        functools.partial(
+            meetings.announce_meeting,
+            chat=deps.chat,
+            tagged=deps.outbox.chat,
+            session_factory=deps.session_factory,
+        ),
+    )

@@ -35,4 +35,3 @@ class NudgeCallback(StrEnum):
 
 
 SNOOZE_CHOICES = {"30m": "30 minutes", "1h": "1 hour", "2h": "2 hours"}
-METADATA_EVENT = "sevbot_nudge"

@@ -64,7 +64,7 @@ def accept_meeting(
         starts_at = meetings.start_time(local, values["timezone"].strip(), utcnow())
     except InvalidInput as exc:
         return {NudgeBlock.DATE: str(exc)}, None
-    meetings.record_meeting(
+    keys = meetings.record_meeting(
         int(meta["incident_id"]),
         starts_at,
         timezone=values["timezone"].strip(),
@@ -73,7 +73,7 @@ def accept_meeting(
         user_id=user_id,
         session_factory=deps.session_factory,
     )
-    return {}, Followup("nudges_announce_meeting", {"incident_id": int(meta["incident_id"])})
+    return {}, Followup("nudges_deliver", {"keys": keys})
 
 
 def register(app: App, deps: Deps) -> None:

@@ -7,20 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
+from bot.incidents.announce import event_row
+from bot.incidents.context import PostmortemMeetingChanged
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
-from bot.integrations.ports import ChatPort, FileShare, IntegrationError
+from bot.integrations.ports import ChatPort, FileShare, IntegrationError, TaggedChatPort
 from bot.nudges import service
 from bot.nudges.ics import Invitation, build_ics, meeting_uid
 from bot.nudges.models import Meeting
+from bot.outbox import service as outbox
+from bot.outbox.service import Claimed, Outgoing
 from bot.postmortems import service as postmortems
 from bot.settings import Settings
 from bot.text import format_duration
 
+log = structlog.get_logger(__name__)
+MEETING_ANNOUNCEMENT = "meeting_announcement"
 _WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(\S+))?$")
 MAX_ATTENDEE_LOOKUPS = 100
 SCHEDULE_USAGE = (
@@ -107,8 +114,8 @@ def record_meeting(
     attendees: list[str],
     user_id: str,
     session_factory: sessionmaker[Session],
-) -> int:
-    """Record or move the meeting (same UID, SEQUENCE + 1); return the sequence."""
+) -> list[str]:
+    """Record or move the meeting (same UID, SEQUENCE + 1), with its announcement to send."""
     with session_scope(session_factory) as session:
         postmortems.record_meeting(incident_id, starts_at, session=session, source="slack")
         meeting = service.meeting(incident_id, session=session)
@@ -122,13 +129,13 @@ def record_meeting(
         meeting.attendees, meeting.scheduled_by = attendees, user_id
         meeting.cancelled_at, meeting.updated_at = None, utcnow()
         service.mark_dirty(incident_id, session=session)
-        return meeting.sequence
+        return _queue_announcement(session, meeting)
 
 
 def cancel_meeting(
     channel_id: str, user_id: str, *, session_factory: sessionmaker[Session], settings: Settings
-) -> int:
-    """Cancel the recorded meeting (nudges resume); return the incident id."""
+) -> tuple[int, list[str]]:
+    """Cancel the recorded meeting (nudges resume); return the incident id and what to send."""
     with session_scope(session_factory) as session:
         incident = incident_for_channel(channel_id, session=session)
         postmortem = postmortems.get(incident.id, session=session)
@@ -152,24 +159,61 @@ def cancel_meeting(
         meeting.scheduled_by = user_id
         postmortems.record_meeting(incident.id, None, session=session, source="slack")
         service.mark_dirty(incident.id, session=session)
-        return incident.id
+        return incident.id, _queue_announcement(session, meeting)
+
+
+def _queue_announcement(session: Session, meeting: Meeting) -> list[str]:
+    """Record the meeting's announcement (rendered when sent) and its domain event."""
+    session.flush()
+    key = f"{meeting.incident_id}:meeting:{meeting.sequence}"
+    incident = incidents.get(meeting.incident_id, session=session)
+    rows = [
+        event_row(
+            f"{key}:event", meeting.incident_id, PostmortemMeetingChanged(meeting.incident_id)
+        )
+    ]
+    if incident is not None and incident.channel_id:
+        rows.insert(
+            0,
+            Outgoing(
+                key=key,
+                kind=MEETING_ANNOUNCEMENT,
+                target=incident.channel_id,
+                incident_id=meeting.incident_id,
+                payload={"sequence": meeting.sequence},
+            ),
+        )
+    return outbox.enqueue(rows, session=session)
 
 
 def announce_meeting(
-    incident_id: int, chat: ChatPort, session_factory: sessionmaker[Session]
-) -> None:
-    """Post the meeting (or its cancellation) in the channel with its .ics invitation."""
+    item: Claimed, *, chat: ChatPort, tagged: TaggedChatPort, session_factory: sessionmaker[Session]
+) -> tuple[str | None, str | None]:
+    """Post the meeting (or its cancellation) with its .ics invitation (an outbox handler).
+
+    Rendered when sent, since the attendees' emails come from Slack. A newer schedule,
+    move or cancel supersedes this one; the .ics file name carries the sequence, so an
+    upload whose answer was lost is found instead of repeated.
+    """
+    incident_id = item.incident_id or 0
+    sequence = int((item.payload or {}).get("sequence", -1))
     with session_scope(session_factory) as session:
         incident = incidents.get(incident_id, session=session)
         meeting = service.meeting(incident_id, session=session)
         if incident is None or meeting is None or meeting.starts_at is None:
-            return
-        number, title, channel = incident.number, incident.title, incident.channel_id
+            return None, None
+        if meeting.sequence != sequence:
+            log.info("meeting_announcement_superseded", key=item.key)
+            return None, None
+        number, title, channel = incident.number, incident.title, item.target
         starts_at, tz, seconds = meeting.starts_at, meeting.timezone, meeting.duration_seconds
-        sequence, uid, cancelled = meeting.sequence, meeting.uid, meeting.cancelled_at is not None
+        uid, cancelled = meeting.uid, meeting.cancelled_at is not None
         attendees, by = list(meeting.attendees or []), meeting.scheduled_by
-    if channel is None:
-        return
+    file_name = f"inc-{number}-postmortem-{sequence}{'-cancelled' if cancelled else ''}.ics"
+    if item.attempts_before > 0 and tagged.find_file(
+        channel, file_name, oldest=item.created_at.timestamp() - 120
+    ):
+        return channel, None
     people = []
     for user_id in attendees[:MAX_ATTENDEE_LOOKUPS]:
         try:
@@ -204,12 +248,13 @@ def announce_meeting(
         attendees=people,
         cancelled=cancelled,
     )
-    chat.share_file(
+    tagged.share(
         channel,
         FileShare(
-            filename=f"inc-{number}-postmortem{'-cancelled' if cancelled else ''}.ics",
+            filename=file_name,
             content=build_ics(invite, now=utcnow()),
             title=f"INC-{number} postmortem meeting",
             initial_comment=text,
         ),
     )
+    return channel, None

@@ -1,11 +1,13 @@
-"""Tables of the nudges feature: per-incident schedule cache, sent-nudge log, meeting details."""
+"""Tables of the nudges feature: per-incident schedule cache and meeting details.
+
+The nudges themselves are outbox rows (bot.outbox), keyed by incident, kind and due time.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, utcnow
@@ -34,34 +36,6 @@ class NudgeSchedule(Base):
     seen_postmortem_status: Mapped[str | None] = mapped_column(String(16))
     # Set by our own writes (snooze, meeting changes) to force a recomputation.
     dirty: Mapped[bool] = mapped_column(default=True)
-
-
-class NudgeDelivery(Base):
-    """One nudge message: recorded (pending) before it is sent, so a crash never duplicates it."""
-
-    __tablename__ = "nudge_deliveries"
-    __table_args__ = (
-        Index("ix_nudge_deliveries_incident_kind_due", "incident_id", "kind", "due_at"),
-        Index("ix_nudge_deliveries_pending", "sent_at", "next_attempt_at"),
-    )
-
-    # incident id, kind and due time: the same nudge always gets the same key.
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))
-    due_at: Mapped[datetime]
-    # A channel id, or a user id for a direct message.
-    target: Mapped[str] = mapped_column(String(32))
-    thread_ts: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
-    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    channel_id: Mapped[str | None] = mapped_column(String(32))
-    ts: Mapped[str | None] = mapped_column(String(32))
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Meeting(Base):

@@ -15,6 +15,7 @@ REMINDER = "reminder"
 COMPLETE = "complete"
 # The kinds whose due times make the grid; the others ride along with one of them.
 GRID_KINDS = (UPDATE, SCHEDULE, REMINDER, COMPLETE)
+ALL_KINDS = (*GRID_KINDS, UPDATE_ESCALATION, SCHEDULE_DM)
 
 
 @dataclass(frozen=True)

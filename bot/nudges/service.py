@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.db import upsert_insert
 from bot.incidents.models import Incident
-from bot.nudges.models import Meeting, NudgeDelivery, NudgeSchedule
-from bot.nudges.rules import GRID_KINDS, Facts
+from bot.nudges.models import Meeting, NudgeSchedule
+from bot.nudges.rules import ALL_KINDS, GRID_KINDS, Facts
+from bot.outbox.models import OutboxMessage
 from bot.postmortems.models import Postmortem
 
 _S, _I, _P, _M = NudgeSchedule, Incident, Postmortem, Meeting
@@ -108,16 +109,6 @@ def facts_for(incident_ids: Sequence[int], *, session: Session) -> dict[int, Fac
     return {f.incident_id: f for f in _facts(session, _I.id.in_(list(incident_ids)))}
 
 
-def mark_superseded(key: str, *, session: Session, reason: str, at: datetime) -> None:
-    """Close a queued nudge that no longer applies (resolved, answered, booked...) unsent."""
-    session.execute(
-        update(NudgeDelivery)
-        .where(NudgeDelivery.key == key)
-        .values(sent_at=at, channel_id=None, ts=None, last_error=f"superseded: {reason}")
-        .execution_options(synchronize_session=False)
-    )
-
-
 def sent_due_times(
     incident_ids: Sequence[int], *, session: Session
 ) -> dict[int, dict[str, list[datetime]]]:
@@ -126,12 +117,13 @@ def sent_due_times(
     if not incident_ids:
         return {}
     rows = session.execute(
-        select(NudgeDelivery.incident_id, NudgeDelivery.kind, NudgeDelivery.due_at)
-        .where(NudgeDelivery.incident_id.in_(incident_ids))
-        .where(NudgeDelivery.kind.in_(GRID_KINDS))
+        select(OutboxMessage.incident_id, OutboxMessage.kind, OutboxMessage.due_at)
+        .where(OutboxMessage.incident_id.in_(incident_ids))
+        .where(OutboxMessage.kind.in_(GRID_KINDS))
     ).all()
     for incident_id, kind, due_at in rows:
-        found[incident_id][kind].append(due_at)
+        if incident_id is not None:
+            found[incident_id][kind].append(due_at)
     return found
 
 
@@ -174,55 +166,6 @@ def scheduled_ids(incident_ids: Sequence[int], *, session: Session) -> set[int]:
     )
 
 
-def record_intents(rows: list[dict[str, Any]], *, session: Session) -> None:
-    """Record nudges before sending them; a key already recorded is left alone."""
-    if rows:
-        stmt = upsert_insert(session, NudgeDelivery).on_conflict_do_nothing(index_elements=["key"])
-        session.execute(stmt, rows)
-
-
-def pending(*, session: Session, now: datetime, limit: int = 200) -> Sequence[NudgeDelivery]:
-    """Return recorded nudges not yet sent whose (re)try time has come, oldest due first."""
-    return session.scalars(
-        select(NudgeDelivery)
-        .where(NudgeDelivery.sent_at.is_(None))
-        .where(or_(NudgeDelivery.next_attempt_at.is_(None), NudgeDelivery.next_attempt_at <= now))
-        .order_by(NudgeDelivery.due_at, NudgeDelivery.key)
-        .limit(limit)
-    ).all()
-
-
-def count_attempts(keys: list[str], *, session: Session) -> None:
-    """Count one more send attempt for each of these nudges."""
-    if keys:
-        session.execute(
-            update(NudgeDelivery)
-            .where(NudgeDelivery.key.in_(keys))
-            .values(attempts=NudgeDelivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def mark_sent(key: str, *, session: Session, channel_id: str, ts: str, at: datetime) -> None:
-    """Record that a nudge is in Slack."""
-    session.execute(
-        update(NudgeDelivery)
-        .where(NudgeDelivery.key == key)
-        .values(sent_at=at, channel_id=channel_id, ts=ts, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def mark_failed(key: str, *, session: Session, error: str, retry_at: datetime) -> None:
-    """Keep a failed nudge queued, to be retried at retry_at."""
-    session.execute(
-        update(NudgeDelivery)
-        .where(NudgeDelivery.key == key)
-        .values(last_error=error, next_attempt_at=retry_at)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def mark_dirty(incident_id: int, *, session: Session) -> None:
     """Make the next pass recompute an incident's due times."""
     stmt = upsert_insert(session, NudgeSchedule).values(incident_id=incident_id, dirty=True)
@@ -246,10 +189,11 @@ def meeting(incident_id: int, *, session: Session) -> Meeting | None:
     return session.get(Meeting, incident_id)
 
 
-def deliveries(incident_id: int, *, session: Session) -> Sequence[NudgeDelivery]:
+def deliveries(incident_id: int, *, session: Session) -> Sequence[OutboxMessage]:
     """Return every nudge recorded for an incident, by due time."""
     return session.scalars(
-        select(NudgeDelivery)
-        .where(NudgeDelivery.incident_id == incident_id)
-        .order_by(NudgeDelivery.due_at, NudgeDelivery.kind)
+        select(OutboxMessage)
+        .where(OutboxMessage.incident_id == incident_id)
+        .where(OutboxMessage.kind.in_(ALL_KINDS))
+        .order_by(OutboxMessage.due_at, OutboxMessage.kind)
     ).all()

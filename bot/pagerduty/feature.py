@@ -33,7 +33,7 @@ commands = [alert_review_command]
 
 def process_inbox(deps: Deps) -> int:
     """Process the stored webhook deliveries (the job, and the kick after each delivery)."""
-    return webhooks.process_pending(deps.session_factory, deps.chat, deps.settings)
+    return webhooks.process_pending(deps.session_factory, deps.chat, deps.settings, deps.outbox)
 
 
 class InboxKicker:

@@ -160,13 +160,6 @@ def reserve_offer(pd_incident_id: str, channel_id: str, severity: str, *, sessio
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["pd_incident_id"])))
 
 
-def set_offer_ts(pd_incident_id: str, ts: str, *, session: Session) -> None:
-    """Remember the posted offer's message ts (so it can be updated after Declare)."""
-    session.execute(
-        update(PagerDutyOffer).where(PagerDutyOffer.pd_incident_id == pd_incident_id).values(ts=ts)
-    )
-
-
 def get_offer(pd_incident_id: str, *, session: Session) -> PagerDutyOffer | None:
     """Return the offer made for a PagerDuty incident, if any."""
     return session.get(PagerDutyOffer, pd_incident_id)

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort
+from bot.outbox import service as outbox_service
+from bot.outbox.delivery import Outbox
+from bot.outbox.service import Outgoing
 from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import (
@@ -31,6 +34,9 @@ from bot.pagerduty.domain import (
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+OFFER_POST = "pagerduty_offer"
+EVENT_POST = "pagerduty_event"
 
 LINKED_EVENTS = {
     "incident.acknowledged": "pagerduty_acknowledged",
@@ -126,6 +132,7 @@ def process_pending(
     session_factory: sessionmaker[Session],
     chat: ChatPort,
     settings: Settings,
+    outbox: Outbox,
     *,
     limit: int = 100,
     now: datetime | None = None,
@@ -147,11 +154,16 @@ def process_pending(
                 continue
             body, attempts = delivery.body, delivery.attempts
         try:
+            posts: list[Outgoing] = []
             with session_scope(session_factory) as session:
-                outcome, about = _process(body, session=session, chat=chat, settings=settings)
+                outcome, about = _process(
+                    body, session=session, chat=chat, settings=settings, posts=posts
+                )
+                keys = outbox_service.enqueue(posts, session=session)
                 pd_service.finish(
                     delivery_id, session=session, status="done", outcome=outcome, event=about
                 )
+            outbox.deliver(keys)  # recorded with the delivery; the outbox job retries them
             handled += 1
             log.info("pagerduty.webhook_processed", delivery=delivery_id, outcome=outcome, **about)
         except Exception as exc:  # any failure: keep the delivery and retry later
@@ -167,7 +179,7 @@ def process_pending(
 
 
 def _process(
-    body: str, *, session: Session, chat: ChatPort, settings: Settings
+    body: str, *, session: Session, chat: ChatPort, settings: Settings, posts: list[Outgoing]
 ) -> tuple[str, dict[str, str | None]]:
     try:
         event = parse_event(body)
@@ -184,15 +196,18 @@ def _process(
     if event.event_type == "incident.triggered":
         if linked is not None or event.incident is None:
             return "already_linked" if linked else "ignored", about
-        return _offer(event.incident, session=session, chat=chat, settings=settings), about
+        outcome = _offer(event.incident, session=session, chat=chat, settings=settings, posts=posts)
+        return outcome, about
     if event.event_type not in LINKED_EVENTS:
         return "ignored", about
     if linked is None:
         return "unknown_incident", about
-    return _post_event(event, linked, session=session, chat=chat), about
+    return _post_event(event, linked, session=session, posts=posts), about
 
 
-def _offer(pd: PdIncident, *, session: Session, chat: ChatPort, settings: Settings) -> str:
+def _offer(
+    pd: PdIncident, *, session: Session, chat: ChatPort, settings: Settings, posts: list[Outgoing]
+) -> str:
     if not deserves_declare(pd, settings):
         return "below_threshold"
     severity = severity_for(pd, settings)
@@ -200,12 +215,21 @@ def _offer(pd: PdIncident, *, session: Session, chat: ChatPort, settings: Settin
     if not pd_service.reserve_offer(pd.id, channel, severity, session=session):
         return "already_offered"
     message = messages.offer(pd, severity)
-    ts = chat.post_message(channel, message.text, blocks=message.blocks)
-    pd_service.set_offer_ts(pd.id, ts, session=session)
+    posts.append(
+        Outgoing(
+            key=f"pagerduty:offer:{pd.id}",
+            kind=OFFER_POST,
+            target=channel,
+            text=message.text,
+            blocks=list(message.blocks or []),
+        )
+    )
     return "offered"
 
 
-def _post_event(event: WebhookEvent, incident_id: int, *, session: Session, chat: ChatPort) -> str:
+def _post_event(
+    event: WebhookEvent, incident_id: int, *, session: Session, posts: list[Outgoing]
+) -> str:
     incident = incidents.get(incident_id, session=session)
     links = {lk.pd_incident_id: lk for lk in pd_service.links_for(incident_id, session=session)}
     link = links.get(event.incident_id or "")
@@ -236,5 +260,13 @@ def _post_event(event: WebhookEvent, incident_id: int, *, session: Session, chat
         return "duplicate"
     if incident is None or not incident.channel_id:
         return "no_channel"
-    chat.post_message(incident.channel_id, text)
+    posts.append(
+        Outgoing(
+            key=f"{incident_id}:pagerduty:{event.id or event.incident_id}:{event.event_type}",
+            kind=EVENT_POST,
+            target=incident.channel_id,
+            text=text,
+            incident_id=incident_id,
+        )
+    )
     return "posted"

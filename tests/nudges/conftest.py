@@ -14,9 +14,10 @@ from bot.db import session_scope
 from bot.deps import Deps, build_deps
 from bot.fakes.slack import FakeSlack
 from bot.features import install_features
-from bot.nudges.ids import METADATA_EVENT
+from bot.integrations.slack_metadata import OUTBOX_EVENT
 from bot.nudges.jobs import PassResult, run_nudges
-from bot.nudges.models import NudgeDelivery
+from bot.nudges.rules import ALL_KINDS
+from bot.outbox.models import OutboxMessage
 from tests.harness import Harness, start_harness, wait_until
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -77,16 +78,27 @@ def nudge_messages(h: Harness, channel: str) -> list[dict[str, Any]]:
     return [
         m
         for m in h.slack.messages(channel)
-        if (m.get("metadata") or {}).get("event_type") == METADATA_EVENT
+        if (m.get("metadata") or {}).get("event_type") == OUTBOX_EVENT and _kind_of(m) in ALL_KINDS
     ]
 
 
-def deliveries(h: Harness, kind: str | None = None) -> list[NudgeDelivery]:
+def _kind_of(message: dict[str, Any]) -> str:
+    """Return the kind part of an outbox key (incident:kind:due) carried by a message."""
+    key = str(((message.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
+    parts = key.split(":")
+    return parts[1] if len(parts) > 2 else ""
+
+
+def deliveries(h: Harness, kind: str | None = None) -> list[OutboxMessage]:
     """Return the recorded nudges, by due time."""
     with session_scope(h.deps.session_factory) as session:
-        query = select(NudgeDelivery).order_by(NudgeDelivery.due_at, NudgeDelivery.key)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.kind.in_(ALL_KINDS))
+            .order_by(OutboxMessage.due_at, OutboxMessage.key)
+        )
         if kind:
-            query = query.where(NudgeDelivery.kind == kind)
+            query = query.where(OutboxMessage.kind == kind)
         return list(session.scalars(query).all())
 
 

@@ -11,10 +11,11 @@ from slack_sdk.errors import SlackApiError
 from bot.db import session_scope
 from bot.fakes.server import Response
 from bot.fakes.slack_requests import button_action
-from bot.integrations.slack_metadata import NudgeChat
-from bot.nudges.ids import METADATA_EVENT, NudgeAction
+from bot.integrations.slack_metadata import TaggedChat
+from bot.nudges.ids import NudgeAction
 from bot.nudges.jobs import deliver_pending, record_due, run_nudges
-from bot.nudges.models import NudgeDelivery, NudgeSchedule
+from bot.nudges.models import NudgeSchedule
+from bot.outbox.models import OutboxMessage
 from bot.slack.ids import Action
 from tests.harness import Harness
 from tests.nudges.conftest import (
@@ -237,10 +238,10 @@ def test_crash_after_sending_before_recording_does_not_duplicate(nh: Harness, cl
     record_due(h.deps, clock.now)
     [row] = deliveries(h, "update")
     with session_scope(h.deps.session_factory) as session:  # the attempt is counted first...
-        stored = session.get(NudgeDelivery, row.key)
+        stored = session.get(OutboxMessage, row.key)
         assert stored is not None
         stored.attempts, stored.channel_id = 1, inc["channel"]
-    chat = NudgeChat(h.deps.web_client, h.deps.chat, event_type=METADATA_EVENT)
+    chat = TaggedChat(h.deps.web_client, h.deps.chat)
     posted = chat.post(inc["channel"], row.text, row.blocks, key=row.key)  # ...then it is sent
     clock.advance(seconds=5)  # and the process dies before recording it
     result = run(second_process(h))

@@ -274,7 +274,9 @@ def test_failed_processing_is_retried(pd: Harness, fake_pd: FakePagerDuty) -> No
     assert process_inbox(pd.deps) == 0  # retried after a pause, not in a tight loop
     later = utcnow() + webhooks.RETRY_PAUSE + timedelta(seconds=1)
     assert (
-        webhooks.process_pending(pd.deps.session_factory, pd.deps.chat, pd.deps.settings, now=later)
+        webhooks.process_pending(
+            pd.deps.session_factory, pd.deps.chat, pd.deps.settings, pd.deps.outbox, now=later
+        )
         == 1
     )
     assert len(pd.slack.messages(pd.incidents_channel)) == 1

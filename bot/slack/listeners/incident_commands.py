@@ -8,7 +8,6 @@ from typing import Any
 from bot.db import utcnow
 from bot.deps import Deps
 from bot.incidents import announce, declare, flows
-from bot.incidents.context import IncidentChanged, IncidentResolved
 from bot.incidents.domain import InvalidInput
 from bot.incidents.jobs import run_pending_links
 from bot.slack.blocks.incident import incident_list_blocks
@@ -22,35 +21,17 @@ _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def change_followup(change: flows.Change) -> Outcome:
-    """Answer a recorded change and leave its announcement for the follow-up."""
-    event = change.event
-    args: dict[str, Any] = {
-        "incident_id": change.incident_id,
-        "text": change.text,
-        "actor_id": change.actor_id,
-    }
-    if isinstance(event, IncidentResolved):
-        args["event"] = {"type": "resolved"}
-    elif isinstance(event, IncidentChanged):
-        args["event"] = {
-            "type": "changed",
-            "field": event.field,
-            "old": event.old,
-            "new": event.new,
-        }
-    return Outcome(reply=None, followup=followup("announce_change", **args))
-
-
-def rebuild_change(
-    incident_id: int, text: str, actor_id: str, event: dict[str, Any] | None
-) -> flows.Change:
-    """Rebuild a Change from follow-up arguments."""
-    domain_event: object | None = None
-    if event and event["type"] == "resolved":
-        domain_event = IncidentResolved(incident_id)
-    elif event:
-        domain_event = IncidentChanged(incident_id, event["field"], event["old"], event["new"])
-    return flows.Change(incident_id, text, actor_id, domain_event)
+    """Answer a recorded change and leave its delivery (posts, sync, event) for the follow-up."""
+    return Outcome(
+        reply=None,
+        followup=followup(
+            "deliver_change",
+            incident_id=change.incident_id,
+            text=change.text,
+            actor_id=change.actor_id,
+            keys=list(change.keys),
+        ),
+    )
 
 
 def parse_declare_args(args: str, deps: Deps) -> tuple[str | None, str]:
@@ -104,13 +85,8 @@ def register(router: CommandRouter) -> None:
 
     @router.subcommand("update", usage="/incident update <text>", summary="post a status update")
     def update_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        incident_id = flows.record_update(
-            cmd.channel_id, cmd.args, cmd.user_id, session_factory=deps.session_factory
-        )
-        return Outcome(
-            followup=followup(
-                "post_update", incident_id=incident_id, text=cmd.args.strip(), author_id=cmd.user_id
-            )
+        return change_followup(
+            flows.record_update(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
         )
 
     @router.subcommand(
@@ -130,8 +106,7 @@ def register(router: CommandRouter) -> None:
                 cmd.channel_id,
                 cmd.args,
                 cmd.user_id,
-                session_factory=deps.session_factory,
-                settings=deps.settings,
+                ctx=deps.incidents,
             )
         )
 
@@ -144,9 +119,7 @@ def register(router: CommandRouter) -> None:
         if not cmd.args:
             raise InvalidInput("Which status? e.g. `/incident status identified`.")
         return change_followup(
-            flows.change_status(
-                cmd.channel_id, cmd.args, cmd.user_id, session_factory=deps.session_factory
-            )
+            flows.change_status(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
         )
 
     @router.subcommand(
@@ -163,7 +136,7 @@ def register(router: CommandRouter) -> None:
                 role,
                 match.group(1),
                 cmd.user_id,
-                session_factory=deps.session_factory,
+                ctx=deps.incidents,
             )
         )
 
@@ -172,16 +145,12 @@ def register(router: CommandRouter) -> None:
     )
     def resolve_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(
-            flows.resolve(
-                cmd.channel_id, cmd.args, cmd.user_id, session_factory=deps.session_factory
-            )
+            flows.resolve(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
         )
 
     @router.subcommand("reopen", usage="/incident reopen", summary="reopen a resolved incident")
     def reopen_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        return change_followup(
-            flows.reopen(cmd.channel_id, cmd.user_id, session_factory=deps.session_factory)
-        )
+        return change_followup(flows.reopen(cmd.channel_id, cmd.user_id, ctx=deps.incidents))
 
     @router.subcommand("list", usage="/incident list", summary="list active incidents")
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
@@ -226,17 +195,8 @@ def register(router: CommandRouter) -> None:
             announce.sync_incident(incident_id, deps.incidents)  # changes made during setup
         run_pending_links(deps, incident_id)
 
-    @router.followup("post_update")
-    def post_update(deps: Deps, *, incident_id: int, text: str, author_id: str) -> None:
-        announce.post_update(incident_id, text, author_id, deps.incidents)
-
-    @router.followup("announce_change")
-    def announce_change(
-        deps: Deps,
-        *,
-        incident_id: int,
-        text: str,
-        actor_id: str,
-        event: dict[str, Any] | None = None,
+    @router.followup("deliver_change")
+    def deliver_change(
+        deps: Deps, *, incident_id: int, text: str, actor_id: str, keys: list[str]
     ) -> None:
-        announce.announce_change(rebuild_change(incident_id, text, actor_id, event), deps.incidents)
+        flows.deliver_change(flows.Change(incident_id, text, actor_id, tuple(keys)), deps.incidents)

@@ -80,16 +80,10 @@ def accept_update(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     text = state_value(view, Block.TEXT, Action.TEXT) or ""
     channel_id = metadata(view).get("channel_id", "")
     try:
-        incident_id = flows.record_update(
-            channel_id, text, user_id, session_factory=deps.session_factory
-        )
+        change = flows.record_update(channel_id, text, user_id, ctx=deps.incidents)
     except InvalidInput as exc:
         raise FieldError(Block.TEXT, str(exc)) from exc
-    return Outcome(
-        followup=followup(
-            "post_update", incident_id=incident_id, text=text.strip(), author_id=user_id
-        )
-    )
+    return change_followup(change)
 
 
 def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
@@ -100,8 +94,7 @@ def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
             metadata(view).get("channel_id", ""),
             severity,
             user_id,
-            session_factory=deps.session_factory,
-            settings=deps.settings,
+            ctx=deps.incidents,
         )
     except InvalidInput as exc:
         raise FieldError(Block.SEVERITY, str(exc)) from exc
@@ -116,7 +109,7 @@ def accept_resolve(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
             metadata(view).get("channel_id", ""),
             summary,
             user_id,
-            session_factory=deps.session_factory,
+            ctx=deps.incidents,
         )
     except InvalidInput as exc:
         raise FieldError(Block.SUMMARY, str(exc)) from exc
