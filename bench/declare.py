@@ -118,14 +118,35 @@ def _fire(url: str, bodies: list[tuple[str, dict[str, str]]], out: Any) -> None:
     out.send(results)
 
 
-def burst(count: int, rtt: float, database_url: str | None) -> None:
-    """Declare count incidents at once and report failures, ack latency and readiness."""
+def _serve_slack(rtt: float, out: Any, stop: Any) -> None:
+    """Run the fake Slack in its own process, as Slack is another machine in production."""
     slack = FakeSlack(latency=rtt).start()
     alice = slack.add_user("alice", email="alice@example.com")
     slack.add_channel("incidents", members=[alice])
     general = slack.add_channel("general", members=[alice])
+    out.send((slack.api_url, slack.bot_token, slack.bot_user_id, alice, general))
+    stop.wait()
+    slack.stop()
+
+
+class _RemoteSlack:
+    """The handful of FakeSlack attributes start_bot needs, for a fake in another process."""
+
+    def __init__(self, api_url: str, bot_token: str, bot_user_id: str) -> None:
+        self.api_url, self.bot_token, self.bot_user_id = api_url, bot_token, bot_user_id
+
+
+def burst(count: int, rtt: float, database_url: str | None) -> None:
+    """Declare count incidents at once and report failures, ack latency and readiness."""
+    fork = multiprocessing.get_context("fork")
+    receive_slack, send_slack = fork.Pipe(duplex=False)
+    stop_slack = fork.Event()
+    slack_process = fork.Process(target=_serve_slack, args=(rtt, send_slack, stop_slack))
+    slack_process.start()
+    api_url, token, bot_user_id, alice, general = receive_slack.recv()
+    slack = _RemoteSlack(api_url, token, bot_user_id)
     overrides = {"database_url": fresh_database(database_url)} if database_url else {}
-    bot, _, _ = start_bot(slack, **overrides)
+    bot, _, _ = start_bot(slack, **overrides)  # type: ignore[arg-type]
     bot.deps.incidents.announcement_channel()
     bot.deps.chat.bot_user_id()
     signer = SlackRequestSigner(SECRET, bot_user_id=slack.bot_user_id)
@@ -134,10 +155,8 @@ def burst(count: int, rtt: float, database_url: str | None) -> None:
         for n in range(count)
     ]
     with Server(bot.web, threads=HTTP_THREADS) as server:
-        receive, send_end = multiprocessing.Pipe(duplex=False)
-        client = multiprocessing.get_context("fork").Process(
-            target=_fire, args=(server.url + "/slack/events", bodies, send_end)
-        )
+        receive, send_end = fork.Pipe(duplex=False)
+        client = fork.Process(target=_fire, args=(server.url + "/slack/events", bodies, send_end))
         started = time.perf_counter()
         client.start()
         results = receive.recv()
@@ -158,7 +177,8 @@ def burst(count: int, rtt: float, database_url: str | None) -> None:
                 break
             time.sleep(0.01)
     bot.close()
-    slack.stop()
+    stop_slack.set()
+    slack_process.join()
     failures = sum(1 for status, _ in results if status != 200)
     acks = [elapsed for status, elapsed in results if status == 200] or [float("nan")]
     backend = (database_url or "sqlite").split(":", 1)[0]

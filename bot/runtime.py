@@ -18,9 +18,11 @@ from slack_bolt import App
 from bot.app import create_app
 from bot.db import migrate, session_scope
 from bot.deps import Deps, build_deps
+from bot.incidents import service as incident_service
 from bot.incidents.jobs import reconcile_activity, resume_incidents
 from bot.integrations.ports import AuthError, IntegrationError
 from bot.outbox import service as outbox
+from bot.postmortems import service as postmortem_service
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
 from bot.web import Route, WebApp
@@ -65,7 +67,11 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
     if deps.engine.dialect.name == "sqlite":  # one process per SQLite file: no live claims
         with session_scope(deps.session_factory) as session:
-            outbox.release_all(session=session)
+            released = outbox.release_all(session=session)
+            released += incident_service.release_leases(session=session)
+            released += postmortem_service.release_export_leases(session=session)
+        if released:
+            log.info("claims_of_a_dead_process_released", count=released)
     jobs = [
         Job("outbox", deliver_outbox, every(OUTBOX_EVERY)),
         Job("resume_incidents", resume_incidents, every(timedelta(seconds=15))),

@@ -34,6 +34,25 @@ class Request:
         return json.loads(self.body or b"null")
 
 
+class Stall:
+    """A request held by the fake: `arrived` is set when it comes, `released` lets it go on."""
+
+    def __init__(self, match: Callable[[Request], bool]) -> None:
+        self.match = match
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        self.dropped = False
+
+    def release(self) -> None:
+        """Let the held request be processed."""
+        self.released.set()
+
+    def drop(self) -> None:
+        """Close the held request unprocessed: it never reached the vendor."""
+        self.dropped = True
+        self.released.set()
+
+
 @dataclass
 class Response:
     """What the fake answers."""
@@ -62,6 +81,7 @@ class FakeServer:
         self.latency = latency
         self.requests: list[Request] = []
         self._injections: list[tuple[Callable[[Request], bool], Injection, int]] = []
+        self._stalls: list[Stall] = []
         self._lock = threading.RLock()
         self._ssl_context = ssl_context
         self._httpd: ThreadingHTTPServer | None = None
@@ -127,6 +147,16 @@ class FakeServer:
         with self._lock:
             self._injections.append((match, respond, times))
 
+    def stall(self, match: Callable[[Request], bool]) -> Stall:
+        """Hold the next matching request until released, then do it as usual.
+
+        The vendor does the work, but its caller may be gone by then: a crash mid-call.
+        """
+        stall = Stall(match)
+        with self._lock:
+            self._stalls.append(stall)
+        return stall
+
     def rate_limit(self, path_contains: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next matching requests with 429 and a Retry-After header."""
         self.inject(
@@ -183,6 +213,16 @@ class FakeServer:
             self.requests.append(request)
         if self.latency:
             time.sleep(self.latency)
+        with self._lock:
+            stall = next((s for s in self._stalls if s.match(request)), None)
+            if stall is not None:
+                self._stalls.remove(stall)
+        if stall is not None:
+            stall.arrived.set()
+            stall.released.wait(60)
+            if stall.dropped:
+                handler.close_connection = True
+                return
         try:
             response = self._take_injection(request) or self.handle(request)
         except Exception as exc:  # a bug in a fake must show up as a 500, not a hang
@@ -193,5 +233,8 @@ class FakeServer:
         for key, value in headers.items():
             handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the caller died or gave up waiting
+            pass

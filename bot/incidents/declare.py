@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -87,8 +88,16 @@ def open_declaration(
         if existing is not None:
             return snapshot(existing), False
         try:
-            incident = _insert_incident(request, title, severity, session)
-            session.commit()
+            if session.get_bind().dialect.name == "postgresql":
+                incident_id = service.insert_declared(
+                    _declared_values(request, title, severity), session=session
+                )
+                session.commit()
+                incident = service.get(incident_id, session=session)
+                assert incident is not None
+            else:
+                incident = _insert_incident(request, title, severity, session)
+                session.commit()
             return snapshot(incident), True
         except IntegrityError:
             session.rollback()
@@ -99,24 +108,27 @@ def open_declaration(
         return snapshot(existing), False
 
 
+def _declared_values(request: DeclareRequest, title: str, severity: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": request.description.strip(),
+        "severity": severity,
+        "status": "investigating",
+        "reporter_id": request.reporter_id,
+        "commander_id": request.commander_id or request.reporter_id,
+        "invitees": list(dict.fromkeys(request.invitees)),
+        "pending_links": dict(request.links),
+        "declared_at": utcnow(),
+        "request_key": request.request_key,
+    }
+
+
 def _insert_incident(
     request: DeclareRequest, title: str, severity: str, session: Session
 ) -> Incident:
-    now = utcnow()
-    incident = Incident(
-        number=service.next_number(session=session),
-        title=title,
-        description=request.description.strip(),
-        severity=severity,
-        status="investigating",
-        reporter_id=request.reporter_id,
-        commander_id=request.commander_id or request.reporter_id,
-        invitees=list(dict.fromkeys(request.invitees)),
-        pending_links=dict(request.links),
-        declared_at=now,
-        request_key=request.request_key,
-        last_update_at=None,
-    )
+    values = _declared_values(request, title, severity)
+    now = values["declared_at"]
+    incident = Incident(number=service.next_number(session=session), **values)
     session.add(incident)
     session.flush()
     service.add_timeline_entry(
@@ -147,7 +159,7 @@ def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
     try:
         _ensure_channel(incident_id, ctx)
         _mark(incident_id, ctx, lease_until=utcnow() + LEASE)  # renew: a step may be slow
-        _run_parallel_steps(incident_id, ctx)
+        _run_parallel_steps(incident_id, ctx, resumed=attempt > 1)
     except IntegrationError as exc:
         # Keep the lease as a back-off: the resume job retries once it expires.
         _mark(incident_id, ctx, lease_until=utcnow() + retry_delay(attempt))
@@ -219,7 +231,7 @@ def _adoptable_channel(name: str, ctx: IncidentContext) -> str | None:
     return found.id
 
 
-def _run_parallel_steps(incident_id: int, ctx: IncidentContext) -> None:
+def _run_parallel_steps(incident_id: int, ctx: IncidentContext, *, resumed: bool) -> None:
     """Invite, set the topic, post and pin the kickoff, and announce, concurrently."""
     incident = _load(incident_id, ctx)
     with session_scope(ctx.session_factory) as session:
@@ -235,8 +247,8 @@ def _run_parallel_steps(incident_id: int, ctx: IncidentContext) -> None:
     steps: dict[str, Callable[[], None]] = {
         "invite": lambda: _invite(incident, invitees, ctx),
         "topic": lambda: _topic(incident, ctx),
-        "kickoff": lambda: _kickoff(incident, ctx),
-        "announce": lambda: _announce(incident, ctx),
+        "kickoff": lambda: _kickoff(incident, ctx, resumed=resumed),
+        "announce": lambda: _announce(incident, ctx, resumed=resumed),
     }
     pending = [step for name, step in steps.items() if not done[name]]
     with ThreadPoolExecutor(max_workers=max(len(pending), 1)) as pool:
@@ -280,21 +292,37 @@ def _topic(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
     _mark(incident.id, ctx, topic_set=True)
 
 
-def _kickoff(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
+def _post_once(
+    incident: IncidentSnapshot, ctx: IncidentContext, channel: str, what: str, resumed: bool
+) -> str:
+    """Post a setup message tagged with its key; a resumed setup first looks for it.
+
+    A crash between Slack taking the message and its ts being recorded would otherwise post
+    the kickoff or the announcement twice.
+    """
+    key = f"{incident.id}:setup:{what}"
+    if resumed:
+        oldest = incident.declared_at.timestamp() - 60
+        found = ctx.outbox.chat.find(channel, key, oldest=oldest)
+        if found:
+            return found
+    message = getattr(ctx.presenter, what)(incident)
+    return ctx.outbox.chat.post(channel, message.text, list(message.blocks or []), key=key).ts
+
+
+def _kickoff(incident: IncidentSnapshot, ctx: IncidentContext, *, resumed: bool) -> None:
     assert incident.channel_id
     ts = incident.kickoff_ts
     if ts is None:
-        message = ctx.presenter.kickoff(incident)
-        ts = ctx.chat.post_message(incident.channel_id, message.text, message.blocks)
+        ts = _post_once(incident, ctx, incident.channel_id, "kickoff", resumed)
         _mark(incident.id, ctx, kickoff_ts=ts)
     ctx.chat.pin(incident.channel_id, ts)
     _mark(incident.id, ctx, kickoff_pinned=True)
 
 
-def _announce(incident: IncidentSnapshot, ctx: IncidentContext) -> None:
+def _announce(incident: IncidentSnapshot, ctx: IncidentContext, *, resumed: bool) -> None:
     channel = ctx.announcement_channel()
-    message = ctx.presenter.announcement(incident)
-    ts = ctx.chat.post_message(channel, message.text, message.blocks)
+    ts = _post_once(incident, ctx, channel, "announcement", resumed)
     _mark(incident.id, ctx, announcement_channel_id=channel, announcement_ts=ts)
 
 

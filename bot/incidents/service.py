@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, delete, func, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -61,6 +61,73 @@ def next_number(*, session: Session) -> int:
         session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
         number = session.scalar(advance)
     return int(number or 0)
+
+
+def insert_declared(values: dict[str, Any], *, session: Session) -> int:
+    """Take the next number and insert the incident and its first timeline entry (PostgreSQL).
+
+    One statement (data-modifying CTEs), so the counter row is locked only while the server
+    runs it and its commit: a burst of declares queues on the database, not on Python threads.
+    """
+    incidents = cast(Table, Incident.__table__)
+    entries = cast(Table, TimelineEntry.__table__)
+    # INSERT … SELECT inside a CTE gets no Python-side defaults: add the scalar ones.
+    values = {
+        **{
+            c.name: c.default.arg  # type: ignore[attr-defined]
+            for c in incidents.c
+            if c.default is not None and c.default.is_scalar and c.name not in values
+        },
+        **values,
+    }
+    number = (
+        update(Counter)
+        .where(Counter.name == INCIDENT_NUMBER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+        .cte("number")
+    )
+    names = list(values)
+    row = select(number.c.value, *(literal(values[n], incidents.c[n].type) for n in names))
+    incident = (
+        insert(incidents)
+        .from_select(["number", *names], row)
+        .returning(incidents.c.id, incidents.c.number)
+        .cte("incident")
+    )
+    entry = select(
+        incident.c.id,
+        literal(values["declared_at"], entries.c.occurred_at.type),
+        literal("declared"),
+        literal(values["reporter_id"]),
+        literal(f"Declared {values['severity']}: {values['title']}"),
+        literal("declared"),
+        literal({}, entries.c.data.type),
+    )
+    timeline = (
+        insert(entries)
+        .from_select(
+            ["incident_id", "occurred_at", "kind", "actor_id", "text", "dedupe_key", "data"], entry
+        )
+        .cte("timeline")
+    )
+    found = session.execute(select(incident.c.id).add_cte(timeline)).first()
+    if found is None:  # no counter row yet: seed it the slow way once, then go again
+        next_number(session=session)
+        session.execute(
+            update(Counter).where(Counter.name == INCIDENT_NUMBER).values(value=Counter.value - 1)
+        )
+        found = session.execute(select(incident.c.id).add_cte(timeline)).first()
+        assert found is not None
+    return int(found[0])
+
+
+def release_leases(*, session: Session) -> int:
+    """Drop every incident lease (a single-process database at start-up); return how many."""
+    result = session.execute(
+        update(Incident).where(Incident.lease_until.is_not(None)).values(lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def list_open(*, session: Session) -> Sequence[Incident]:

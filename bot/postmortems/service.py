@@ -38,6 +38,16 @@ def by_incident_number(number: int, *, session: Session) -> Postmortem | None:
     )
 
 
+def release_export_leases(*, session: Session) -> int:
+    """Drop every export lease (a single-process database at start-up); return how many."""
+    result = session.execute(
+        update(Postmortem)
+        .where(Postmortem.export_lease_until.is_not(None))
+        .values(export_lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def claim_export(incident_id: int, *, session: Session, now: datetime, lease: timedelta) -> bool:
     """Take the export lease of a postmortem; return False when another worker holds it."""
     result = session.execute(
