@@ -1,4 +1,4 @@
-"""Plug the optional features (nudges, PagerDuty, Notion postmortems) into the core deps.
+"""Plug the optional features (nudges, PagerDuty, Notion, the incident review) into core deps.
 
 A feature is a package with a ``feature`` module that exposes ``install(deps)``. ``install``
 may:
@@ -29,6 +29,7 @@ def feature_modules() -> list[Any]:
         __import__("bot.pagerduty.feature", fromlist=["install"]),
         __import__("bot.postmortems.feature", fromlist=["install"]),
         __import__("bot.nudges.feature", fromlist=["install"]),
+        __import__("bot.reviews.feature", fromlist=["install"]),
     ]
 
 

@@ -5,7 +5,15 @@ from bot.incidents import models as incident_models
 from bot.nudges import models as nudge_models
 from bot.pagerduty import models as pagerduty_models
 from bot.postmortems import models as postmortem_models
+from bot.reviews import models as review_models
 
 metadata = Base.metadata
 
-__all__ = ["incident_models", "metadata", "nudge_models", "pagerduty_models", "postmortem_models"]
+__all__ = [
+    "incident_models",
+    "metadata",
+    "nudge_models",
+    "pagerduty_models",
+    "postmortem_models",
+    "review_models",
+]

@@ -45,6 +45,7 @@ class DeclareRequest:
     commander_id: str | None = None
     invitees: list[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
+    drill: bool = False
 
 
 def validate_title(title: str, settings: Settings) -> str:
@@ -93,6 +94,7 @@ def open_declaration(
                 commander_id=request.commander_id or request.reporter_id,
                 invitees=list(dict.fromkeys(request.invitees)),
                 pending_links=dict(request.links),
+                is_drill=request.drill,
                 declared_at=now,
                 request_key=request.request_key,
                 last_update_at=None,
