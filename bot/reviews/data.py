@@ -1,8 +1,8 @@
 """Read what the incident review needs from the database, in a fixed number of queries.
 
-Five SELECTs whatever the number of incidents: the incidents, their timeline milestones, the
-commander's first message, their PagerDuty services and their postmortems. Everything else is
-computed in Python by bot.reviews.metrics.
+Two SELECTs whatever the number of incidents: the incidents joined with their timeline
+milestones, the commander's first message and their postmortem; and their PagerDuty services.
+Everything else is computed in Python by bot.reviews.metrics.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, func, select
+from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.orm import Session
 
 from bot.incidents.models import ChannelMessage, Incident, TimelineEntry
@@ -72,23 +72,62 @@ class IncidentFacts:
         return min(times) if times else None
 
 
-def _in_window(since: datetime, until: datetime) -> Select[Any]:
-    """Return the ids of the non-drill incidents declared in [since, until)."""
-    return select(Incident.id).where(
+def _in_window(since: datetime, until: datetime) -> Any:
+    """Return the ids (and commanders) of the non-drill incidents declared in [since, until)."""
+    return select(Incident.id, Incident.commander_id).where(
         Incident.declared_at >= since,
         Incident.declared_at < until,
         Incident.is_drill == false(),
     )
 
 
-def _first(condition: object) -> object:
+def _first(condition: object) -> Any:
     return func.min(case((condition, TimelineEntry.occurred_at)))  # type: ignore[arg-type]
+
+
+def _milestones(window: Any) -> Any:
+    """Per incident of the window: first trigger, ack, monitoring and commander update."""
+    return (
+        select(
+            TimelineEntry.incident_id,
+            _first(TimelineEntry.kind.in_(TRIGGER_KINDS)).label("triggered"),
+            _first(TimelineEntry.kind.in_(ACK_KINDS)).label("acked"),
+            _first(
+                and_(
+                    TimelineEntry.kind == "status",
+                    TimelineEntry.data["to"].as_string() == "monitoring",
+                )
+            ).label("monitoring"),
+            _first(
+                and_(
+                    TimelineEntry.kind == "update", TimelineEntry.actor_id == window.c.commander_id
+                )
+            ).label("commander_update"),
+        )
+        .join(window, window.c.id == TimelineEntry.incident_id)
+        .group_by(TimelineEntry.incident_id)
+        .subquery()
+    )
+
+
+def _commander_messages(window: Any) -> Any:
+    """Per incident of the window: the commander's first message in the channel."""
+    return (
+        select(ChannelMessage.incident_id, func.min(ChannelMessage.posted_at).label("spoke"))
+        .join(window, window.c.id == ChannelMessage.incident_id)
+        .where(ChannelMessage.user_id == window.c.commander_id)
+        .group_by(ChannelMessage.incident_id)
+        .subquery()
+    )
 
 
 def load_incidents(*, session: Session, since: datetime, until: datetime) -> list[IncidentFacts]:
     """Return every non-drill incident declared in [since, until) with its review facts."""
     window = _in_window(since, until).subquery()
-    incidents = session.execute(
+    marks, spoke = _milestones(window), _commander_messages(window)
+    # Core rows, not ORM entities: the same SQL without the ORM's per-row bookkeeping.
+    db = session.connection()
+    rows = db.execute(
         select(
             Incident.id,
             Incident.number,
@@ -96,69 +135,33 @@ def load_incidents(*, session: Session, since: datetime, until: datetime) -> lis
             Incident.severity,
             Incident.declared_at,
             Incident.resolved_at,
+            marks.c.triggered,
+            marks.c.acked,
+            marks.c.monitoring,
+            marks.c.commander_update,
+            spoke.c.spoke,
+            Postmortem.id.label("postmortem_id"),
+            Postmortem.meeting_booked_at,
+            Postmortem.completed_at,
         )
-        .where(Incident.id.in_(select(window.c.id)))
+        .join(window, window.c.id == Incident.id)
+        .outerjoin(marks, marks.c.incident_id == Incident.id)
+        .outerjoin(spoke, spoke.c.incident_id == Incident.id)
+        .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
         .order_by(Incident.declared_at, Incident.id)
     ).all()
-    if not incidents:
+    if not rows:
         return []
-    milestones = {
-        row.incident_id: row
-        for row in session.execute(
-            select(
-                TimelineEntry.incident_id,
-                _first(TimelineEntry.kind.in_(TRIGGER_KINDS)).label("triggered"),  # type: ignore[attr-defined]
-                _first(TimelineEntry.kind.in_(ACK_KINDS)).label("acked"),  # type: ignore[attr-defined]
-                _first(
-                    and_(
-                        TimelineEntry.kind == "status",
-                        TimelineEntry.data["to"].as_string() == "monitoring",
-                    )
-                ).label("monitoring"),  # type: ignore[attr-defined]
-                _first(
-                    and_(
-                        TimelineEntry.kind == "update",
-                        TimelineEntry.actor_id == Incident.commander_id,
-                    )
-                ).label("commander_update"),  # type: ignore[attr-defined]
-            )
-            .join(Incident, Incident.id == TimelineEntry.incident_id)
-            .where(TimelineEntry.incident_id.in_(select(window.c.id)))
-            .group_by(TimelineEntry.incident_id)
-        )
-    }
-    spoke = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(ChannelMessage.incident_id, func.min(ChannelMessage.posted_at))
-            .join(Incident, Incident.id == ChannelMessage.incident_id)
-            .where(
-                ChannelMessage.incident_id.in_(select(window.c.id)),
-                ChannelMessage.user_id == Incident.commander_id,
-            )
-            .group_by(ChannelMessage.incident_id)
-        ).all()
-    )
     services: dict[int, set[str]] = defaultdict(set)
-    for incident_id, service in session.execute(
-        select(PagerDutyLink.incident_id, PagerDutyLink.service_name).where(
-            PagerDutyLink.incident_id.in_(select(window.c.id))
+    for incident_id, service in db.execute(
+        select(PagerDutyLink.incident_id, PagerDutyLink.service_name).join(
+            window, window.c.id == PagerDutyLink.incident_id
         )
     ):
         services[incident_id].add(service or "(unnamed service)")
-    postmortems = {
-        row.incident_id: PostmortemFacts(row.meeting_booked_at, row.completed_at)
-        for row in session.execute(
-            select(
-                Postmortem.incident_id, Postmortem.meeting_booked_at, Postmortem.completed_at
-            ).where(Postmortem.incident_id.in_(select(window.c.id)))
-        )
-    }
     facts = []
-    for row in incidents:
-        marks = milestones.get(row.id)
-        update_at = marks.commander_update if marks else None
-        message_at = spoke.get(row.id)
-        said = [t for t in (update_at, message_at) if t is not None]
+    for row in rows:
+        said = [t for t in (row.commander_update, row.spoke) if t is not None]
         facts.append(
             IncidentFacts(
                 id=row.id,
@@ -168,11 +171,13 @@ def load_incidents(*, session: Session, since: datetime, until: datetime) -> lis
                 declared_at=row.declared_at,
                 resolved_at=row.resolved_at,
                 services=tuple(sorted(services.get(row.id, ()))),
-                triggered_at=marks.triggered if marks else None,
-                pagerduty_acked_at=marks.acked if marks else None,
+                triggered_at=row.triggered,
+                pagerduty_acked_at=row.acked,
                 commander_spoke_at=min(said) if said else None,
-                monitoring_at=marks.monitoring if marks else None,
-                postmortem=postmortems.get(row.id),
+                monitoring_at=row.monitoring,
+                postmortem=PostmortemFacts(row.meeting_booked_at, row.completed_at)
+                if row.postmortem_id is not None
+                else None,
             )
         )
     return facts

@@ -225,4 +225,4 @@ def test_reading_takes_a_bounded_number_of_queries(seeded: sessionmaker[Session]
         session.commit()
     with seeded() as session:
         many = count_queries(session)
-    assert few == many == 5
+    assert few == many == 2
