@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reviews.data import IncidentFacts
@@ -185,21 +186,23 @@ def weekly(
     """Count incidents declared in [since, until) per calendar week (Monday start, in tz)."""
     chosen = [i for i in items if since <= i.declared_at < until]
     extra = sorted({i.severity for i in chosen} - set(severities))
-    buckets = []
-    start = week_start(since, tz)
-    while start < until:
-        end = week_start(start + timedelta(days=8), tz)  # next Monday, DST-safe
-        week = [i for i in chosen if start <= i.declared_at < end]
-        counts = {s: sum(1 for i in week if i.severity == s) for s in [*severities, *extra]}
-        hours = [
-            (i.resolved_at - i.declared_at).total_seconds() / 3600
-            for i in week
-            if i.resolved_at is not None and i.resolved_at < until
-        ]
-        median = float(statistics.median(hours)) if hours else None
-        buckets.append(WeekBucket(start, counts, median))
-        start = end
-    return buckets
+    starts = [week_start(since, tz)]
+    while starts[-1] < until:
+        starts.append(week_start(starts[-1] + timedelta(days=8), tz))  # next Monday, DST-safe
+    starts.pop()
+    # Compare in UTC: aware datetimes of different zones compare slowly.
+    edges = [start.astimezone(UTC) for start in starts]
+    counts = [dict.fromkeys([*severities, *extra], 0) for _ in starts]
+    hours: list[list[float]] = [[] for _ in starts]
+    for item in chosen:
+        week = bisect_right(edges, item.declared_at) - 1
+        counts[week][item.severity] += 1
+        if item.resolved_at is not None and item.resolved_at < until:
+            hours[week].append((item.resolved_at - item.declared_at).total_seconds() / 3600)
+    return [
+        WeekBucket(start, by, float(statistics.median(h)) if h else None)
+        for start, by, h in zip(starts, counts, hours, strict=True)
+    ]
 
 
 @dataclass
