@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.followups.service import backlog
 from bot.integrations.ports import ChatPort, FileShare, IntegrationError
 from bot.postmortems.digest import overdue_after
 from bot.reviews import data, service
@@ -73,7 +74,11 @@ def generate(
     since, previous_since = until - span, until - 2 * span
     with session_scope(session_factory) as session:
         items = data.load_incidents(session=session, since=previous_since, until=until)
-    return build_review(
+        followups = {
+            "current": backlog(session=session, since=since, until=until),
+            "previous": backlog(session=session, since=previous_since, until=since),
+        }
+    review = build_review(
         items,
         previous_since=previous_since,
         since=since,
@@ -83,6 +88,8 @@ def generate(
         booking_window=settings.postmortem_schedule_nudge_after,
         completion_window=overdue_after(settings),
     )
+    review.followups = followups
+    return review
 
 
 def post_review(review: Review, *, chat: ChatPort, channel: str) -> str:

@@ -215,7 +215,7 @@ class Review:
     timezone: str
     booking_window: timedelta
     completion_window: timedelta
-    # None until follow-ups are stored; then opened/done/overdue per period.
+    # Follow-ups opened/done/overdue, under "current" and "previous" (None: not counted).
     followups: dict[str, dict[str, int]] | None = None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from bot.reviews.metrics import MEASURES, PeriodStats, Review, Share, Summary
 from bot.text import format_duration, neutralise_external
 
-FOLLOWUPS_NOT_TRACKED = "not tracked yet (this version does not store follow-ups)"
+FOLLOWUPS_NOT_TRACKED = "not counted"
 
 
 def definitions(review: Review) -> dict[str, str]:
@@ -35,7 +35,9 @@ def definitions(review: Review) -> dict[str, str]:
         "period's end count only once booked.",
         "completed on time": f"The postmortem was completed within {completion} of resolve "
         "(when the digest calls it overdue); likewise counted once due or done.",
-        "follow-ups": "Opened, done and overdue follow-ups: " + FOLLOWUPS_NOT_TRACKED + ".",
+        "follow-ups": "Of non-drill incidents: opened = added in the period, done = marked done "
+        "in the period, overdue = open at the period's end with a due date before that day "
+        "(UTC).",
     }
 
 

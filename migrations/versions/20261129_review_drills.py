@@ -1,4 +1,4 @@
-"""the incident review: drills, postmortem meeting booking time, scheduled runs
+"""the incident review (drills, meeting booking time, scheduled runs) and follow-ups
 
 Revision ID: review01
 Revises: 0001
@@ -19,6 +19,32 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "follow_ups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ticket_url", sa.String(length=500), nullable=True),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", bot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", bot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.String(length=32), nullable=True),
+        sa.Column("request_key", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_follow_ups_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_ups")),
+        sa.UniqueConstraint("request_key", name=op.f("uq_follow_ups_request_key")),
+    )
+    op.create_index(op.f("ix_follow_ups_incident_id"), "follow_ups", ["incident_id"], unique=False)
+    op.create_index(op.f("ix_follow_ups_created_at"), "follow_ups", ["created_at"], unique=False)
+    op.create_index("ix_follow_ups_owner_status", "follow_ups", ["owner_id", "status"], unique=False)
     op.create_table(
         "incident_review_runs",
         sa.Column("run_key", sa.String(length=64), nullable=False),
@@ -54,3 +80,7 @@ def downgrade() -> None:
         batch.drop_column("is_drill")
     op.drop_index(op.f("ix_incident_review_runs_posted_at"), table_name="incident_review_runs")
     op.drop_table("incident_review_runs")
+    op.drop_index("ix_follow_ups_owner_status", table_name="follow_ups")
+    op.drop_index(op.f("ix_follow_ups_created_at"), table_name="follow_ups")
+    op.drop_index(op.f("ix_follow_ups_incident_id"), table_name="follow_ups")
+    op.drop_table("follow_ups")

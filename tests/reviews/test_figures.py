@@ -5,12 +5,13 @@ Every expected number below was worked out by hand from the seeded rows (see eac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.followups.models import FollowUp
 from bot.incidents.models import ChannelMessage, Incident, TimelineEntry
 from bot.pagerduty.models import PagerDutyLink
 from bot.postmortems.models import Postmortem
@@ -66,6 +67,23 @@ def _postmortem(session: Session, incident_id: int, booked: datetime | None, don
             meeting_at=booked and booked + timedelta(days=3),
             completed_at=done,
             status="Complete" if done else "Draft",
+        )
+    )
+
+
+def _followup(session, n, incident_id, created, due, status, closed) -> None:
+    session.add(
+        FollowUp(
+            incident_id=incident_id,
+            text=f"Follow-up {n}",
+            owner_id=ALICE,
+            due_on=date.fromisoformat(due) if due else None,
+            status=status,
+            created_by=ALICE,
+            created_at=created,
+            closed_at=closed,
+            closed_by=ALICE if closed else None,
+            request_key=f"seed:fu:{n}",
         )
     )
 
@@ -126,6 +144,14 @@ def seed(session: Session) -> None:
     _incident(session, 8, "SEV-3", at(10, 3, 9), resolved_at=at(10, 4, 9))
     # Outside both periods.
     _incident(session, 9, "SEV-1", at(8, 1, 9), resolved_at=at(8, 1, 10))
+    # Follow-ups. Current: opened F1 F2 F3 F6 (4), done F1 and F5 (2), overdue F2 (1).
+    # Previous: opened F5, done none, overdue F5 (due 09-20, still open on 10-03). F4: a drill's.
+    _followup(session, 1, i1, at(10, 6, 9), "2026-10-10", "done", at(10, 9, 9))
+    _followup(session, 2, i2, at(10, 11, 9), "2026-10-20", "open", None)
+    _followup(session, 3, i3, at(10, 16, 9), None, "wont_do", at(10, 17, 9))
+    _followup(session, 4, drill, at(10, 20, 11), "2026-10-21", "open", None)
+    _followup(session, 5, p7, at(9, 11, 9), "2026-09-20", "done", at(10, 5, 9))
+    _followup(session, 6, i4, at(11, 1, 12), "2026-11-05", "open", None)
     session.commit()
 
 
@@ -175,6 +201,10 @@ def test_figures_match_the_hand_computed_fixture(seeded: sessionmaker[Session]) 
     assert weeks["2026-10-26"].by_severity["SEV-2"] == 1  # I4, still open
     assert weeks["2026-10-26"].median_resolve_hours is None
     assert sum(sum(w.by_severity.values()) for w in review.weeks) == 7
+    assert review.followups == {
+        "current": {"opened": 4, "done": 2, "overdue": 1},
+        "previous": {"opened": 1, "done": 0, "overdue": 1},
+    }
 
 
 def test_renderings_carry_the_figures_and_the_definitions(seeded: sessionmaker[Session]) -> None:
@@ -183,7 +213,7 @@ def test_renderings_carry_the_figures_and_the_definitions(seeded: sessionmaker[S
     assert "Incidents declared: 5 (+3 vs 2)" in text
     assert "SEV-1 7m / 10m (n=2)" in text
     assert "completed on time 33% (1/3) [100% (1/1)]" in text
-    assert "Follow-ups*: not tracked yet" in text
+    assert "*Follow-ups*: opened 4 (+3 vs 1) · done 2 (+2 vs 0) · overdue 1 (+0 vs 1)" in text
     assert "time to acknowledge: From the first PagerDuty trigger" in text
     assert "<!channel>" not in text  # titles are escaped for Slack
     body = render_json(review)
