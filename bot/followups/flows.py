@@ -20,6 +20,7 @@ ADD_USAGE = "/incident followup <text> [@owner] [due YYYY-MM-DD]"
 CLOSE_USAGE = "/incident followup done <id>"
 TEXT_LIMIT = 1000
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_DIGIT = re.compile(r"\d")
 _ID = re.compile(r"^(?:FU-?)?(\d{1,9})$", re.IGNORECASE)
 CLOSE_WORDS = {"done": "done", "wontdo": "wont_do", "won't": "wont_do", "wont": "wont_do"}
 
@@ -57,7 +58,8 @@ def parse_new(args: str, *, today: date) -> NewFollowUp:
         if mention and owner is None:
             owner = mention.group(1)
             words.pop()
-        elif words[-2].lower() == "due" and due is None:
+        elif words[-2].lower() == "due" and due is None and _DIGIT.search(words[-1]):
+            # "due 2026-12-01" is a date; "… is due today" is just text.
             try:
                 due = date.fromisoformat(words[-1])
             except ValueError as exc:
