@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from bot.reviews.metrics import WeekBucket
 
 
-def render_chart(weeks: list[WeekBucket], *, title: str) -> bytes:
-    """Draw stacked weekly bars by severity over the median time to resolve; return PNG bytes."""
+def render_chart(
+    weeks: list[WeekBucket], *, title: str, period_start: datetime | None = None
+) -> bytes:
+    """Draw stacked weekly bars by severity over the median time to resolve; return PNG bytes.
+
+    With period_start, a dashed line separates the previous period's weeks from this one's.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a server process
@@ -34,6 +40,12 @@ def render_chart(weeks: list[WeekBucket], *, title: str) -> bytes:
     if points:
         trend.plot([x for x, _ in points], [h for _, h in points], marker="o")
     trend.set_ylabel("median hours to resolve")
+    if period_start is not None:
+        # The line goes before the week holding the period's start.
+        holding = [x for x, w in enumerate(weeks) if w.start <= period_start]
+        if holding:
+            for axes in (bars, trend):
+                axes.axvline(holding[-1] - 0.5, color="grey", linestyle="--", linewidth=1)
     trend.set_xticks(positions, labels, rotation=45, ha="right", fontsize="small")
     trend.set_xlabel("week of")
     figure.tight_layout()

@@ -57,7 +57,10 @@ def incident_review_command(since: str, fmt: str, chart: str | None, post: bool)
     else:
         click.echo(render_text(review, for_slack=False))
     if chart:
-        Path(chart).write_bytes(render_chart(review.weeks, title="Incidents per week by severity"))
+        png = render_chart(
+            review.weeks, title="Incidents per week by severity", period_start=review.current.since
+        )
+        Path(chart).write_bytes(png)
         click.echo(f"wrote the chart to {chart}", err=True)
     if post:
         from bot.integrations.slack import SlackAdapter, make_web_client

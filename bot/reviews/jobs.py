@@ -95,7 +95,11 @@ def generate(
 def post_review(review: Review, *, chat: ChatPort, channel: str) -> str:
     """Upload the chart with the review as its comment (files_upload_v2); return the channel."""
     channel_id = chat.resolve_channel(channel)
-    png = render_chart(review.weeks, title="Incidents per week by severity")
+    png = render_chart(
+        review.weeks,
+        title="Incidents per week by severity",
+        period_start=review.current.since,
+    )
     chat.share_file(
         channel_id,
         FileShare(

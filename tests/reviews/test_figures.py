@@ -256,3 +256,19 @@ def test_reading_takes_a_bounded_number_of_queries(seeded: sessionmaker[Session]
     with seeded() as session:
         many = count_queries(session)
     assert few == many == 2
+
+
+def test_booking_time_is_the_first_recording_of_a_meeting(db_session: Session) -> None:
+    import time_machine
+
+    from bot.postmortems import service as postmortems
+
+    incident_id = _incident(db_session, 1, "SEV-2", at(11, 1, 9), resolved_at=at(11, 1, 10))
+    with time_machine.travel(at(11, 1, 15), tick=False):
+        first = postmortems.record_meeting(incident_id, at(11, 3, 14), session=db_session)
+    with time_machine.travel(at(11, 2, 15), tick=False):
+        moved = postmortems.record_meeting(
+            incident_id, at(11, 4, 14), session=db_session, source="notion"
+        )
+    assert first is moved and moved.meeting_booked_at == at(11, 1, 15)
+    assert moved.meeting_at == at(11, 4, 14)
