@@ -207,6 +207,8 @@ def render_csv(review: Review) -> str:
     writer.writerow(["period", "section", "group", "measure", "value"])
     writer.writerows(_csv_rows("current", review.current))
     writer.writerows(_csv_rows("previous", review.previous))
+    for period, counts in (review.followups or {}).items():
+        writer.writerows([period, "followups", "all", k, v] for k, v in counts.items())
     for name, text in definitions(review).items():
         writer.writerow(["", "definition", name, "", text])
     return out.getvalue()

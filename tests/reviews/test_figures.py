@@ -228,6 +228,7 @@ def test_renderings_carry_the_figures_and_the_definitions(seeded: sessionmaker[S
     assert csv[0] == "period,section,group,measure,value"
     assert "current,time_to_acknowledge,SEV-2,median_seconds,1200.0" in csv
     assert "previous,incidents,all,declared,2" in csv
+    assert "current,followups,all,overdue,1" in csv
 
 
 def test_reading_takes_a_bounded_number_of_queries(seeded: sessionmaker[Session]) -> None:
