@@ -44,7 +44,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_follow_ups_incident_id"), "follow_ups", ["incident_id"], unique=False)
     op.create_index(op.f("ix_follow_ups_created_at"), "follow_ups", ["created_at"], unique=False)
-    op.create_index("ix_follow_ups_owner_status", "follow_ups", ["owner_id", "status"], unique=False)
+    op.create_index(
+        "ix_follow_ups_owner_status", "follow_ups", ["owner_id", "status"], unique=False
+    )
     op.create_table(
         "incident_review_runs",
         sa.Column("run_key", sa.String(length=64), nullable=False),
