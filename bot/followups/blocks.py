@@ -55,3 +55,17 @@ def followup_list_blocks(heading: str, items: list[FollowUpView]) -> list[dict[s
         more = f"… and {len(items) - MAX_LISTED} more."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     return blocks
+
+
+def home_blocks(items: list[FollowUpView]) -> list[dict[str, Any]]:
+    """Render "my open follow-ups" for App Home (closed with `/incident followup done <id>`)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "My open follow-ups"}}
+    ]
+    for item in items[:MAX_LISTED]:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": describe(item)}})
+    more = f"… and {len(items) - MAX_LISTED} more. " if len(items) > MAX_LISTED else ""
+    hint = "None. " if not items else more
+    hint += "`/incident followups mine` lists them with [Done] and [Won't do]."
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+    return blocks

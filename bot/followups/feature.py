@@ -7,6 +7,7 @@ from bot.followups import listeners
 
 
 def install(deps: Deps) -> None:
-    """Register /incident followup, /incident followups and the [Done] / [Won't do] buttons."""
+    """Register the subcommands, the [Done] / [Won't do] buttons and the App Home section."""
     listeners.register(deps.router)
     deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
+    deps.extras.setdefault("home_sections", []).append(listeners.home_section)

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.followups import flows
-from bot.followups.blocks import describe, followup_list_blocks
+from bot.followups.blocks import describe, followup_list_blocks, home_blocks
 from bot.followups.ids import FollowUpAction
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
@@ -68,6 +68,18 @@ def accept_followups(cmd: CommandInput, deps: Deps) -> Outcome:
         session_factory=deps.session_factory,
     )
     return Outcome(reply=f"{heading}: {len(items)}", blocks=followup_list_blocks(heading, items))
+
+
+def home_section(deps: Deps, user_id: str) -> list[dict[str, Any]]:
+    """Return the App Home section listing the user's open follow-ups."""
+    _heading, items = flows.list_followups(
+        "mine",
+        "",
+        user_id,
+        today=flows.today_in(deps.settings.default_timezone),
+        session_factory=deps.session_factory,
+    )
+    return home_blocks(items)
 
 
 def close_from_button(body: dict[str, Any], deps: Deps) -> str:

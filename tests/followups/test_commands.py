@@ -117,6 +117,19 @@ def test_add_list_and_close_follow_ups(harness: Harness) -> None:
     assert _reply(h.command("followups all"))["text"].endswith(": 0")
 
 
+def test_app_home_shows_my_open_follow_ups(harness: Harness) -> None:
+    h = harness
+    inc = h.declare("declare sev2 Checkout is down")
+    _reply(h.command(f"followup Add a <!here> canary <@{h.bob}>", channel=inc["channel"]))
+    _reply(h.command("followup Alice's own item", channel=inc["channel"]))
+    h.dispatch(h.signer.event({"type": "app_home_opened", "user": h.bob, "tab": "home"}))
+    view = wait_until(lambda: h.slack.home_view(h.bob))
+    text = json.dumps(view["blocks"])
+    assert "My open follow-ups" in text and "Add a" in text and "canary" in text
+    assert "Alice's own item" not in text and "<!here>" not in text
+    assert "Checkout is down" in text  # the active incidents are still there
+
+
 def test_mistakes_get_a_message_and_change_nothing(harness: Harness) -> None:
     h = harness
     inc = h.declare("declare sev3 Search is slow")
