@@ -89,6 +89,8 @@ def parse_close(args: str) -> tuple[str, int] | None:
     if first.lower() == "won't" and rest.lower().startswith("do "):
         rest = rest[3:].strip()
     status = CLOSE_WORDS.get(first.lower())
+    if status and not rest:
+        raise InvalidInput(f"Say which follow-up: `{CLOSE_USAGE}` (e.g. `done FU-3`).")
     match = _ID.match(rest) if status else None
     return (status, int(match.group(1))) if status and match else None
 

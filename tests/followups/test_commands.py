@@ -53,6 +53,12 @@ def test_parse_owner_and_due_in_either_order() -> None:
     assert parse_close("done FU-12") == ("done", 12)
     assert parse_close("won't do 3") == ("wont_do", 3)
     assert parse_close("done right this time") is None
+    try:
+        parse_close("done")
+    except InvalidInput as exc:
+        assert "Say which follow-up" in str(exc)
+    else:
+        raise AssertionError("accepted a bare done")
     for bad, message in [
         ("Fix it due 2026-13-01", "not a date"),
         ("Fix it due 2026-11-28", "in the past"),
