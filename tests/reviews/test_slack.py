@@ -15,6 +15,7 @@ from bot.features import install_features
 from bot.incidents.models import Incident
 from bot.reviews import jobs
 from bot.reviews.models import IncidentReviewRun
+from bot.settings import ConfigError
 from tests.harness import Harness, make_settings, start_harness, wait_until
 
 
@@ -120,3 +121,10 @@ def test_default_schedule_is_the_first_monday_at_ten(review_harness: Harness) ->
     assert fire is not None and fire.isoformat() == "2026-12-07T10:00:00+09:00"
     after = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     assert after is not None and after.isoformat() == "2027-01-04T10:00:00+09:00"
+
+
+def test_a_bad_cron_names_the_setting(review_harness: Harness) -> None:
+    settings = make_settings(review_harness.slack, review_harness.deps.engine)
+    bad = settings.model_copy(update={"incident_review_cron": "every monday"})
+    with pytest.raises(ConfigError, match="INCIDENT_REVIEW_CRON 'every monday'"):
+        jobs.review_trigger(bad)
