@@ -1,4 +1,4 @@
-"""Plug the optional features (nudges, PagerDuty, Notion postmortems) into the core deps.
+"""Plug the optional features (nudges, PagerDuty, Notion, the incident review) into core deps.
 
 A feature is a package with a ``feature`` module that exposes ``install(deps)``. ``install``
 may:
@@ -8,7 +8,9 @@ may:
 - append ``bot.scheduler.Job`` objects to ``deps.extras["jobs"]``;
 - add WSGI routes (path -> ``bot.web.Route``) to ``deps.extras["routes"]``;
 - append ``hook(app, deps)`` callables to ``deps.extras["app_hooks"]`` to register Bolt
-  listeners (actions, views) on the app when it is created.
+  listeners (actions, views) on the app when it is created;
+- append ``hook(deps, user_id) -> blocks`` callables to ``deps.extras["home_sections"]`` to add
+  a section to a user's App Home.
 
 A feature may also expose ``commands``: a list of click commands added to the ``sevbot`` CLI.
 """
@@ -29,6 +31,8 @@ def feature_modules() -> list[Any]:
         __import__("bot.pagerduty.feature", fromlist=["install"]),
         __import__("bot.postmortems.feature", fromlist=["install"]),
         __import__("bot.nudges.feature", fromlist=["install"]),
+        __import__("bot.followups.feature", fromlist=["install"]),
+        __import__("bot.reviews.feature", fromlist=["install"]),
     ]
 
 

@@ -175,6 +175,11 @@ class Settings(BaseSettings):
     postmortem_digest_channel: str | None = None
     postmortem_digest_cron: str | None = None
 
+    # The monthly incident review.
+    incident_review_channel: str | None = None
+    incident_review_cron: str | None = None
+    incident_review_period: Duration = timedelta(days=30)
+
     @field_validator("database_url")
     @classmethod
     def _driver_url(cls, value: str) -> str:

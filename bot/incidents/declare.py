@@ -47,6 +47,7 @@ class DeclareRequest:
     commander_id: str | None = None
     invitees: list[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
+    drill: bool = False
 
 
 def validate_title(title: str, settings: Settings) -> str:
@@ -118,6 +119,7 @@ def _declared_values(request: DeclareRequest, title: str, severity: str) -> dict
         "commander_id": request.commander_id or request.reporter_id,
         "invitees": list(dict.fromkeys(request.invitees)),
         "pending_links": dict(request.links),
+        "is_drill": request.drill,
         "declared_at": utcnow(),
         "request_key": request.request_key,
     }

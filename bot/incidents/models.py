@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, utcnow
@@ -34,6 +34,8 @@ class Incident(Base):
     # kept until done, so a crash or an outage cannot lose them.
     pending_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     summary: Mapped[str | None] = mapped_column(Text)
+    # A drill (`/incident declare drill …`) runs like any incident but stays out of the review.
+    is_drill: Mapped[bool] = mapped_column(default=False, server_default=false())
     declared_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     # Idempotency: the view id of a modal submit or the trigger id of a slash command.

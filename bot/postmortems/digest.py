@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.followups.service import backlog
 from bot.incidents.models import Incident
 from bot.postmortems import service
 from bot.postmortems.models import STATUSES, Postmortem
@@ -41,6 +42,18 @@ def _line(postmortem: Postmortem, incident: Incident) -> str:
 def overdue_after(settings: Settings) -> timedelta:
     """Return how long after resolve an unfinished postmortem counts as overdue."""
     return settings.postmortem_complete_nudge_after * settings.postmortem_complete_escalate_after
+
+
+def followup_backlog(*, session: Session, now: datetime) -> str:
+    """Return the follow-up backlog of the last 7 days against the 7 days before."""
+    week = timedelta(days=7)
+    this = backlog(session=session, since=now - week, until=now)
+    before = backlog(session=session, since=now - 2 * week, until=now - week)
+    parts = []
+    for key in ("opened", "done", "overdue"):
+        delta = this[key] - before[key]
+        parts.append(f"{key} {this[key]} ({'+' if delta >= 0 else ''}{delta} vs last week)")
+    return ", ".join(parts)
 
 
 def build_digest(*, session: Session, settings: Settings, now: datetime) -> Digest:
@@ -98,4 +111,9 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
         }
     )
     text_lines.append(f"Meetings in the next 7 days: {len(upcoming)}.")
+    backlog = followup_backlog(session=session, now=now)
+    blocks.append(
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Follow-ups* — {backlog}"}}
+    )
+    text_lines.append(f"Follow-ups: {backlog}.")
     return Digest(text=" ".join(text_lines), blocks=blocks)

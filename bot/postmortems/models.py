@@ -28,6 +28,8 @@ class Postmortem(Base):
     completed_via: Mapped[str | None] = mapped_column(String(16))
     meeting_at: Mapped[datetime | None]
     meeting_source: Mapped[str | None] = mapped_column(String(16))
+    # When a meeting was first recorded (the incident review's "booked within a day").
+    meeting_booked_at: Mapped[datetime | None]
     pagerduty_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -77,6 +77,8 @@ def record_meeting(
     postmortem = get_or_create(incident_id, session=session)
     postmortem.meeting_at = meeting_at
     postmortem.meeting_source = source if meeting_at else None
+    if meeting_at is not None and postmortem.meeting_booked_at is None:
+        postmortem.meeting_booked_at = utcnow()
     return postmortem
 
 

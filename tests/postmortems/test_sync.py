@@ -115,3 +115,47 @@ def test_digest_lists_statuses_overdue_and_upcoming_meetings(
     assert "#1 Checkout" in overdue_text and "#2 " not in overdue_text
     meetings = sections["*Meetings in the next 7 days*"]
     assert "#3 Checkout" in meetings and "Fri 03 Apr" in meetings
+    assert digest.text.endswith(
+        "Follow-ups: opened 0 (+0 vs last week), done 0 (+0 vs last week), "
+        "overdue 0 (+0 vs last week)."
+    )
+
+
+def test_digest_counts_the_follow_up_backlog(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from bot.followups.models import FollowUp
+
+    now = T0 + timedelta(days=30)
+    incident_id = make_incident(session_factory, number=1)
+    day = timedelta(days=1)
+    with session_scope(session_factory) as session:
+        for n, (created, due, closed) in enumerate(
+            [
+                (now - 2 * day, None, None),  # opened this week
+                (now - 3 * day, (now - day).date(), None),  # opened this week, overdue
+                (now - 10 * day, (now - 9 * day).date(), now - day),  # last week; done this week
+                (now - 12 * day, (now - 11 * day).date(), None),  # last week; overdue since
+            ]
+        ):
+            session.add(
+                FollowUp(
+                    incident_id=incident_id,
+                    text=f"Item {n}",
+                    owner_id="UALICE",
+                    created_by="UALICE",
+                    due_on=due,
+                    status="done" if closed else "open",
+                    created_at=created,
+                    closed_at=closed,
+                    request_key=f"digest:{n}",
+                )
+            )
+        session.flush()
+        digest = build_digest(session=session, settings=settings, now=now)
+    # This week: opened 2, done 1, overdue 2. Last week: opened 2, done 0, overdue 2
+    # (item 2 was due 9 days ago and item 3 11 days ago; both open a week ago).
+    assert digest.blocks[-1]["text"]["text"] == (
+        "*Follow-ups* — opened 2 (+0 vs last week), done 1 (+1 vs last week), "
+        "overdue 2 (+0 vs last week)"
+    )

@@ -9,9 +9,13 @@ from bot.incidents.domain import IncidentSnapshot
 from bot.slack.blocks.incident import context, header, incident_list_blocks
 
 
-def home_view(incidents: list[IncidentSnapshot], now: datetime) -> dict[str, Any]:
-    """Build the Home tab: the active incidents with links, roles, age and last update."""
-    blocks = [header("Active incidents"), *incident_list_blocks(incidents, now)]
+def home_view(
+    incidents: list[IncidentSnapshot],
+    now: datetime,
+    sections: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Build the Home tab: the active incidents, then the features' sections (follow-ups)."""
+    blocks = [header("Active incidents"), *incident_list_blocks(incidents, now), *(sections or [])]
     blocks.append(
         context("Declare a new one with `/incident`. `/incident help` lists every command.")
     )

@@ -88,7 +88,13 @@ def register(app: App, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return
         incidents = flows.list_active(session_factory=deps.session_factory)
-        deps.chat.publish_home(event["user"], home_view(incidents, utcnow()))
+        # Features add their own sections (deps.extras["home_sections"]: hook(deps, user_id)).
+        sections = [
+            block
+            for hook in deps.extras.get("home_sections", [])
+            for block in hook(deps, event["user"])
+        ]
+        deps.chat.publish_home(event["user"], home_view(incidents, utcnow(), sections))
 
     def ack_only() -> None:
         return None

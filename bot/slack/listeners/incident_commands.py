@@ -34,6 +34,12 @@ def change_followup(change: flows.Change) -> Outcome:
     )
 
 
+def split_drill(args: str) -> tuple[bool, str]:
+    """Split a leading 'drill' off the declare arguments: (is a drill, the rest)."""
+    first, _, rest = args.strip().partition(" ")
+    return (True, rest.strip()) if first.lower() == "drill" else (False, args)
+
+
 def parse_declare_args(args: str, deps: Deps) -> tuple[str | None, str]:
     """Split '[severity] <title>' into a configured severity (or None) and the title."""
     first, _, rest = args.partition(" ")
@@ -54,11 +60,14 @@ def register(router: CommandRouter) -> None:
 
     @router.subcommand(
         "declare",
-        usage="/incident declare [sev1..sev5] <title>",
-        summary="declare an incident (no title: open the form)",
+        usage="/incident declare [drill] [sev1..sev5] <title>",
+        summary="declare an incident (no title: open the form; drill: left out of the review)",
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        severity, title = parse_declare_args(cmd.args, deps)
+        drill, args = split_drill(cmd.args)
+        severity, title = parse_declare_args(args, deps)
+        if drill and not title:
+            raise InvalidInput("Give the drill a title: `/incident declare drill [sev2] <title>`.")
         if not title:
             return Outcome(
                 followup=followup(
@@ -74,12 +83,14 @@ def register(router: CommandRouter) -> None:
             title=title,
             severity=severity or deps.settings.default_severity,
             reporter_id=cmd.user_id,
+            drill=drill,
         )
         incident, _created = declare.open_declaration(
             request, session_factory=deps.session_factory, settings=deps.settings
         )
         return Outcome(
-            reply=f"Declaring {incident.label} ({incident.severity}). The channel is on its way.",
+            reply=f"Declaring {incident.label} ({incident.severity}"
+            f"{', a drill' if drill else ''}). The channel is on its way.",
             followup=followup("setup_incident", incident_id=incident.id),
         )
 

@@ -1,0 +1,1 @@
+"""Follow-ups: action items of an incident, tracked until done (or won't do)."""

@@ -1,0 +1,1 @@
+"""The monthly incident review: figures from the database, a chart, a scheduled Slack post."""
