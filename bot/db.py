@@ -118,11 +118,22 @@ def alembic_config(engine: Engine) -> Any:
     return config
 
 
+MIGRATION_LOCK_ID = 0x5EB0_0DB1  # pg advisory lock key: one migrating replica at a time
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply pending migrations up to revision."""
+    """Apply pending migrations up to revision; replicas starting together take turns."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_ID})
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_ID})
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

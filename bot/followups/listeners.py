@@ -104,6 +104,7 @@ def register(router: CommandRouter) -> None:
         "followup",
         usage=f"{flows.ADD_USAGE} | followup done <id>",
         summary="add a follow-up to this incident, or mark one done",
+        idempotent=True,  # a repeated trigger id answers "Already added"
     )(accept_followup)
     router.subcommand(
         "followups",

@@ -217,6 +217,11 @@ def close(key: str, *, session: Session, reason: str, at: datetime) -> None:
     )
 
 
+def sent_ts(key: str, *, session: Session) -> str | None:
+    """Return the ts of the message a row became, once it is in Slack."""
+    return session.scalar(select(_O.ts).where(_O.key == key, _O.sent_at.is_not(None)))
+
+
 def backlog(*, session: Session) -> tuple[int, datetime | None]:
     """Return how many side effects are unsent and when the oldest was recorded."""
     oldest_created = type_coerce(func.min(_O.created_at), UtcDateTime())

@@ -19,6 +19,7 @@ from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatPort, IntegrationError, NotFound
+from bot.outbox import service as outbox
 from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry, incident_ref, time_to_acknowledge
@@ -261,9 +262,11 @@ def mark_offer_declared(
     with session_scope(session_factory) as session:
         offer = pd_service.get_offer(pd_incident_id, session=session)
         incident = incidents.get(incident_id, session=session)
-        if offer is None or offer.ts is None or incident is None:
+        # The offer is posted through the outbox, which keeps where it landed.
+        ts = outbox.sent_ts(pd_service.offer_key(pd_incident_id), session=session)
+        if offer is None or ts is None or incident is None:
             return
-        where, ts, label = offer.channel_id, offer.ts, f"INC-{incident.number}"
+        where, label = offer.channel_id, f"INC-{incident.number}"
         channel = incident.channel_id
     text = f":white_check_mark: Declared as {label}" + (f" in <#{channel}>" if channel else "")
     chat.update_message(

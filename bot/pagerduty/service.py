@@ -160,6 +160,11 @@ def reserve_offer(pd_incident_id: str, channel_id: str, severity: str, *, sessio
     return bool(inserted(session, stmt.on_conflict_do_nothing(index_elements=["pd_incident_id"])))
 
 
+def offer_key(pd_incident_id: str) -> str:
+    """Return the outbox key of the Declare offer for a PagerDuty incident."""
+    return f"pagerduty:offer:{pd_incident_id}"
+
+
 def get_offer(pd_incident_id: str, *, session: Session) -> PagerDutyOffer | None:
     """Return the offer made for a PagerDuty incident, if any."""
     return session.get(PagerDutyOffer, pd_incident_id)

@@ -36,6 +36,8 @@ from bot.settings import Settings
 log = structlog.get_logger(__name__)
 
 OFFER_POST = "pagerduty_offer"
+
+
 EVENT_POST = "pagerduty_event"
 
 LINKED_EVENTS = {
@@ -217,7 +219,7 @@ def _offer(
     message = messages.offer(pd, severity)
     posts.append(
         Outgoing(
-            key=f"pagerduty:offer:{pd.id}",
+            key=pd_service.offer_key(pd.id),
             kind=OFFER_POST,
             target=channel,
             text=message.text,

@@ -52,6 +52,8 @@ class Subcommand:
     usage: str
     summary: str
     aliases: tuple[str, ...] = ()
+    # The subcommand makes a repeated request harmless itself (declare's request key...).
+    idempotent: bool = False
 
 
 class CommandRouter:
@@ -63,12 +65,18 @@ class CommandRouter:
         self._order: list[str] = []
 
     def subcommand(
-        self, name: str, *, usage: str, summary: str, aliases: tuple[str, ...] = ()
+        self,
+        name: str,
+        *,
+        usage: str,
+        summary: str,
+        aliases: tuple[str, ...] = (),
+        idempotent: bool = False,
     ) -> Callable[[Accept], Accept]:
-        """Register a subcommand (decorator)."""
+        """Register a subcommand (decorator); idempotent ones handle repeated requests."""
 
         def decorator(accept: Accept) -> Accept:
-            entry = Subcommand(name, accept, usage, summary, aliases)
+            entry = Subcommand(name, accept, usage, summary, aliases, idempotent)
             for key in (name, *aliases):
                 self.subcommands[key] = entry
             self._order.append(name)

@@ -69,7 +69,7 @@ def test_schedule_command_uses_profile_timezone_and_shares_ics(nh: Harness, cloc
     assert _attendees(event) == ["mailto:alice@example.com"]  # the channel's members
     post = h.slack.messages(inc["channel"])[-1]
     assert "scheduled the postmortem meeting" in post["text"] and "Asia/Seoul" in post["text"]
-    assert seen == [PostmortemMeetingChanged(inc["id"])]
+    wait_for(lambda: seen == [PostmortemMeetingChanged(inc["id"])], "the event, after the post")
 
 
 def test_reschedule_keeps_uid_and_cancel_sends_cancel(nh: Harness, clock: Clock) -> None:

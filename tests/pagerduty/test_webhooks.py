@@ -12,6 +12,7 @@ from bot.db import session_scope, utcnow
 from bot.fakes.pagerduty import FakePagerDuty, sign
 from bot.fakes.slack_requests import plain_text_value, static_select_value, users_select_value
 from bot.incidents.models import TimelineEntry
+from bot.outbox import service as outbox_service
 from bot.pagerduty import webhooks
 from bot.pagerduty.feature import WEBHOOK_PATH, process_inbox
 from bot.pagerduty.ids import PdAction
@@ -32,12 +33,20 @@ def _deliveries(h: Harness) -> list[PagerDutyDelivery]:
 
 
 def _processed(h: Harness, count: int) -> list[PagerDutyDelivery]:
+    """Wait until count deliveries are processed and the posts they recorded are in Slack."""
+
     def done() -> list[PagerDutyDelivery] | None:
         rows = _deliveries(h)
         finished = [r for r in rows if r.status == "done"]
-        return rows if len(finished) >= count else None
+        return rows if len(finished) >= count and _outbox_drained(h) else None
 
     return wait_until(done, message=f"{count} deliveries processed")
+
+
+def _outbox_drained(h: Harness) -> bool:
+    with session_scope(h.deps.session_factory) as session:
+        pending, _ = outbox_service.backlog(session=session)
+    return pending == 0
 
 
 def test_bad_or_missing_signature_is_refused_without_side_effects(
@@ -262,23 +271,23 @@ def test_stored_delivery_survives_a_restart_and_is_processed_by_the_job(
     assert _deliveries(pd)[0].outcome == "offered"
 
 
-def test_failed_processing_is_retried(pd: Harness, fake_pd: FakePagerDuty) -> None:
+def test_a_failed_post_is_kept_in_the_outbox_and_sent_once(
+    pd: Harness, fake_pd: FakePagerDuty
+) -> None:
     inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
     body, headers = fake_pd.webhook("incident.triggered", inc["id"], SECRETS)
     pd.slack.fail_method("chat.postMessage", "internal_error", times=1)
     with session_scope(pd.deps.session_factory) as session:
         webhooks.receive_delivery(body, headers["X-Webhook-Id"], session=session)
     process_inbox(pd.deps)
-    row = _deliveries(pd)[0]
-    assert row.status == "pending" and row.error
-    assert process_inbox(pd.deps) == 0  # retried after a pause, not in a tight loop
-    later = utcnow() + webhooks.RETRY_PAUSE + timedelta(seconds=1)
-    assert (
-        webhooks.process_pending(
-            pd.deps.session_factory, pd.deps.chat, pd.deps.settings, pd.deps.outbox, now=later
-        )
-        == 1
-    )
+    # The delivery is done: the offer it decided on was recorded with it, in the outbox.
+    assert _deliveries(pd)[0].status == "done"
+    assert pd.slack.messages(pd.incidents_channel) == []
+    assert process_inbox(pd.deps) == 0  # nothing to process again
+    assert pd.deps.outbox.deliver_due().sent == 0  # backing off, not in a tight loop
+    later = utcnow() + timedelta(seconds=2)
+    assert pd.deps.outbox.deliver_due(now=later).sent == 1
+    assert pd.deps.outbox.deliver_due(now=later + timedelta(minutes=5)).sent == 0
     assert len(pd.slack.messages(pd.incidents_channel)) == 1
 
 

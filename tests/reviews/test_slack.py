@@ -77,7 +77,8 @@ def test_scheduled_review_posts_once_across_replicas_with_the_chart(
     other = install_features(
         build_deps(make_settings(h.slack, clean_engine, **_review_settings()), engine=clean_engine)
     )
-    now = utcnow() + timedelta(minutes=6)  # after the next */5 firing
+    ahead = utcnow() + timedelta(minutes=6)  # after the next */5 firing, early in its slot
+    now = ahead.replace(minute=ahead.minute - ahead.minute % 5, second=10, microsecond=0)
     posted = jobs.on_schedule(h.deps, now=now)
     assert jobs.on_schedule(other, now=now + timedelta(seconds=30)) == []
     assert jobs.deliver_pending(other, now=now + timedelta(hours=1)) == []

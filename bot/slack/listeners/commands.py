@@ -9,7 +9,9 @@ from typing import Any
 import structlog
 from slack_bolt import Ack, App, BoltContext
 
+from bot.db import session_scope
 from bot.deps import Deps
+from bot.incidents import service
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.router import CommandInput, Followup, Outcome
@@ -57,16 +59,47 @@ def run_followup(followup: dict[str, Any] | None, deps: Deps) -> None:
                 deps.chat.post_ephemeral(channel, user, f"Sorry, that did not go through: {exc}")
 
 
+def _delivery_key(command: CommandInput, deps: Deps) -> str | None:
+    entry = deps.router.subcommands.get(command.name)
+    if entry is None or entry.idempotent or not command.trigger_id:
+        return None
+    return f"slash:{command.trigger_id}"
+
+
+def first_delivery(command: CommandInput, deps: Deps) -> bool:
+    """Claim a command's trigger id; False when the same command was already taken."""
+    key = _delivery_key(command, deps)
+    if key is None:
+        return True
+    with session_scope(deps.session_factory) as session:
+        return service.claim_delivery(key, session=session)
+
+
+def forget_delivery(command: CommandInput, deps: Deps) -> None:
+    """Release the claim of a command that changed nothing, so it can be sent again."""
+    key = _delivery_key(command, deps)
+    if key is not None:
+        with session_scope(deps.session_factory) as session:
+            service.forget_delivery(key, session=session)
+
+
 def register(app: App, deps: Deps) -> None:
     """Register /incident with an ack function and a lazy follow-up."""
 
     def accept(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         command = parse_command(body)
+        if not first_delivery(command, deps):
+            ack()  # the same command reached another replica (or came twice): done there
+            return
         try:
             outcome = accept_command(command, deps)
         except InvalidInput as exc:
+            forget_delivery(command, deps)
             ack(text=str(exc), response_type="ephemeral")
             return
+        except BaseException:
+            forget_delivery(command, deps)
+            raise
         if outcome.followup is not None:
             context[FOLLOWUP_KEY] = dataclasses.asdict(outcome.followup)
         if outcome.public:

@@ -62,6 +62,7 @@ def register(router: CommandRouter) -> None:
         "declare",
         usage="/incident declare [drill] [sev1..sev5] <title>",
         summary="declare an incident (no title: open the form; drill: left out of the review)",
+        idempotent=True,  # the trigger id is the incident's request key
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
         drill, args = split_drill(cmd.args)
