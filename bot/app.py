@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.deps import Deps
+from bot.observability.slack_requests import observe_slack_request
 from bot.settings import Settings
 from bot.slack.listeners import actions, commands, events, incident_commands, views
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     )
     if not deps.router.subcommands:
         register_features(deps)
+    app.use(observe_slack_request)
     events.register(app, deps)
     commands.register(app, deps)
     views.register(app, deps)

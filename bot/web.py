@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.db import ping
+from bot.observability.metrics import build_registry
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -61,7 +62,7 @@ class WebApp:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.deps = deps
         self.routes: dict[str, Route] = dict(routes or {})
-        self.registry = CollectorRegistry()
+        self.registry = build_registry(deps.session_factory)
         self.requests = Counter(
             "sevbot_http_requests", "HTTP requests", ["route", "status"], registry=self.registry
         )

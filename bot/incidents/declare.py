@@ -17,6 +17,7 @@ from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, clai
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
+from bot.observability.tracing import traced
 from bot.settings import Settings
 from bot.text import channel_name
 
@@ -70,6 +71,7 @@ def validate_severity(severity: str, settings: Settings) -> str:
     return severity
 
 
+@traced("declare")
 def open_declaration(
     request: DeclareRequest, *, session_factory: Callable[[], Session], settings: Settings
 ) -> tuple[IncidentSnapshot, bool]:
@@ -118,6 +120,7 @@ def open_declaration(
     raise RuntimeError("could not allocate an incident number after 10 attempts")
 
 
+@traced("setup")
 def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
     """Create, populate and announce the incident's channel; resume where a crash left off."""
     with session_scope(ctx.session_factory) as session:

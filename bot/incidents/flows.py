@@ -23,6 +23,7 @@ from bot.incidents.context import (
 from bot.incidents.declare import validate_severity
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import ROLES, STATUSES, Incident
+from bot.observability.tracing import traced
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,7 @@ def _record_change(
     return Change(incident.id, text, actor_id, IncidentChanged(incident.id, field, old, new))
 
 
+@traced("update")
 def record_update(
     channel_id: str, text: str, author_id: str, *, session_factory: Callable[[], Session]
 ) -> int:

@@ -25,6 +25,8 @@ from bot.integrations.ports import ChatError, IntegrationError
 from bot.integrations.slack_metadata import NudgeChat
 from bot.nudges import messages, rules, service
 from bot.nudges.ids import METADATA_EVENT
+from bot.observability.metrics import nudges_sent
+from bot.observability.tracing import traced
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -73,6 +75,7 @@ def pass_lock(engine: Engine) -> Iterator[bool]:
             lock.release()
 
 
+@traced("nudge pass")
 def run_nudges(deps: Deps, now: datetime | None = None) -> PassResult | None:
     """Run one pass (the scheduler job); None when another process is running one."""
     with pass_lock(deps.engine) as acquired:
@@ -259,4 +262,6 @@ def deliver_one(deps: Deps, chat: NudgeChat, item: Attempt) -> bool:
     with session_scope(deps.session_factory) as session:
         service.mark_sent(item.key, session=session, channel_id=channel_id, ts=ts, at=utcnow())
     log.info("nudge_sent", key=item.key, recovered=found is not None)
+    if found is None:
+        nudges_sent.labels(item.kind).inc()
     return found is None
