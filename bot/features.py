@@ -29,6 +29,7 @@ def feature_modules() -> list[Any]:
         __import__("bot.pagerduty.feature", fromlist=["install"]),
         __import__("bot.postmortems.feature", fromlist=["install"]),
         __import__("bot.nudges.feature", fromlist=["install"]),
+        __import__("bot.doctor.feature", fromlist=["install"]),
     ]
 
 

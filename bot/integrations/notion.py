@@ -235,6 +235,10 @@ class NotionAdapter:
             )
         return IntegrationError(f"Notion rejected {what}: {message}")
 
+    def whoami(self) -> dict[str, Any]:
+        """Return the integration's bot user (users/me): a cheap check that the token works."""
+        return self._call("the integration (NOTION_TOKEN)", self._client.users.me, idempotent=True)
+
     # ---- NotionPort ------------------------------------------------------------------------
     def data_source_id(self, database_id: str) -> str:
         """Return the data source of a database (cached)."""
