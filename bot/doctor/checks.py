@@ -150,6 +150,13 @@ def check_incidents_channel(settings: Settings, client: Any, granted: set[str]) 
             channel = _find_channel(client, wanted)
     except SlackApiError as exc:
         error = exc.response.get("error", "error")
+        if error == "channel_not_found":  # also what Slack says of a private channel without us
+            return Check(
+                "incidents channel",
+                FAIL,
+                f"{wanted} is not found, or is private and the bot is not in it",
+                f"{fix}; /invite the bot to a private channel",
+            )
         return Check("incidents channel", FAIL, f"#{wanted}: {error}", fix)
     if channel is None:
         return Check("incidents channel", FAIL, f"no public channel is named #{wanted}", fix)
@@ -162,10 +169,6 @@ def check_incidents_channel(settings: Settings, client: Any, granted: set[str]) 
         return Check("incidents channel", FAIL, f"cannot post in {name}", "grant chat:write")
     if channel.get("is_member"):
         return Check("incidents channel", OK, f"{name} exists and the bot is a member")
-    if channel.get("is_private"):
-        return Check(
-            "incidents channel", FAIL, f"{name} is private and the bot is not in it", "/invite it"
-        )
     if "channels:join" not in granted:
         return Check(
             "incidents channel",
