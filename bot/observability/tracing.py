@@ -20,11 +20,15 @@ from opentelemetry.trace import Link, Span, SpanKind
 P = ParamSpec("P")
 R = TypeVar("R")
 
-tracer = trace.get_tracer("sevbot")
 
 INCIDENT_NUMBER = "sevbot.incident.number"
 INCIDENT_ID = "sevbot.incident.id"
 REQUEST_ID = "slack.request_id"
+
+
+def tracer() -> trace.Tracer:
+    """Return sevbot's tracer from the global provider: a no-op until tracing is configured."""
+    return trace.get_tracer("sevbot")
 
 
 def tracing_wanted(environ: Mapping[str, str]) -> bool:
@@ -108,7 +112,7 @@ def flow_span(
     name: str, *, links: list[Link] | None = None, kind: SpanKind = SpanKind.INTERNAL
 ) -> Iterator[Span]:
     """Run a block inside a span carrying the bound incident number and Slack request id."""
-    with tracer.start_as_current_span(name, kind=kind, links=links) as span:
+    with tracer().start_as_current_span(name, kind=kind, links=links) as span:
         annotate(span)
         yield span
 

@@ -37,7 +37,7 @@ def vendor_call(vendor: str, method: str, classify: Classifier) -> Iterator[Vend
     """Time one vendor call, count its outcome and trace it; exceptions pass through."""
     call = VendorCall()
     started = time.perf_counter()
-    with tracer.start_as_current_span(
+    with tracer().start_as_current_span(
         f"{vendor} {method}",
         kind=SpanKind.CLIENT,
         attributes={"sevbot.vendor": vendor, "sevbot.vendor.method": method},
