@@ -5,6 +5,7 @@ The record side (database, timeline) lives in ``flows``; these run after the ack
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -188,7 +189,7 @@ def _parallel(tasks: list[Callable[[], object]]) -> None:
         tasks[0]()
         return
     with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        futures = [pool.submit(task) for task in tasks]
+        futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
     for future in futures:
         error = future.exception()
         if error is not None:

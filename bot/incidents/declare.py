@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -226,7 +227,8 @@ def _run_parallel_steps(incident_id: int, ctx: IncidentContext) -> None:
     }
     pending = [step for name, step in steps.items() if not done[name]]
     with ThreadPoolExecutor(max_workers=max(len(pending), 1)) as pool:
-        futures = [pool.submit(step) for step in pending]
+        # Each step keeps the caller's trace and log context (incident, Slack request id).
+        futures = [pool.submit(contextvars.copy_context().run, step) for step in pending]
     errors = [f.exception() for f in futures if f.exception() is not None]
     if errors:
         raise errors[0]  # type: ignore[misc]

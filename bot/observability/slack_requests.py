@@ -1,4 +1,8 @@
-"""A Bolt middleware: one span, one ack timing and the log context per Slack request."""
+"""Around Bolt's dispatch: one span, one ack timing and the log context per Slack request.
+
+Not a Bolt middleware: a sync Bolt middleware returns before the listeners run, so it could
+neither time the ack nor be the parent of the listener's spans.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def slack_request_id(body: dict[str, Any]) -> str | None:
 
 
 def observe_slack_request(
-    req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    req: BoltRequest, dispatch: Callable[[BoltRequest], BoltResponse]
 ) -> BoltResponse:
     """Trace and time a Slack request up to its ack, with the request id bound for logs."""
     started = time.perf_counter()
@@ -69,7 +73,7 @@ def observe_slack_request(
         req.context[TRACE_CARRIER_KEY] = carrier()
         req.context[REQUEST_ID_KEY] = request_id
         try:
-            return next()
+            return dispatch(req)
         finally:
             metrics.ack_seconds.labels(kind).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("incident")  # bound by the flow, if any

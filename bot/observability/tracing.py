@@ -56,10 +56,19 @@ def build_tracer_provider(environ: Mapping[str, str]) -> Any | None:
         elif kind in {"otlp", ""}:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(_endpoint(environ))))
         else:
             raise ValueError(f"OTEL_TRACES_EXPORTER: {kind!r} is not one of otlp, console, none")
     return provider
+
+
+def _endpoint(environ: Mapping[str, str]) -> str | None:
+    """Return the traces URL the standard variables give (None: the exporter's default)."""
+    traces = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if traces:
+        return traces
+    base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    return f"{base.rstrip('/')}/v1/traces" if base else None
 
 
 def configure_tracing(environ: Mapping[str, str] | None = None) -> Any | None:
