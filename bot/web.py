@@ -58,7 +58,11 @@ _REASONS = {
 class WebApp:
     """Route requests to Bolt (/slack/events), /healthz, /metrics and registered routes."""
 
-    def __init__(self, app: App, deps: Deps, routes: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self, app: App, deps: Deps, routes: dict[str, Route] | None = None, *, slack: bool = True
+    ) -> None:
+        # slack=False: only /healthz and /metrics (a worker or a Socket Mode process).
+        self.serves_slack = slack
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.deps = deps
         self.routes: dict[str, Route] = dict(routes or {})
@@ -83,7 +87,7 @@ class WebApp:
             return start_response(status, headers)  # type: ignore[arg-type]
 
         try:
-            if path == "/slack/events":
+            if path == "/slack/events" and self.serves_slack:
                 return self.slack(environ, recording_start)  # type: ignore[arg-type]
             return self._plain(path, environ, recording_start)
         finally:
