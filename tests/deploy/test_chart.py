@@ -155,3 +155,9 @@ def test_socket_mode_has_one_worker_and_nothing_exposed(
     settings = load_settings()
     assert settings.incidents_channel == "sev-room"
     assert settings.update_nudge_after.total_seconds() == 45 * 60
+
+
+def test_policy_file_given_as_text_is_mounted_as_is(chart: Any) -> None:
+    text = (CHART.parents[2] / "config" / "sevbot.yaml").read_text()
+    found = by_kind(render(chart, {"policy": text}))
+    assert found["ConfigMap", "sevbot-policy"]["data"]["sevbot.yaml"].strip() == text.strip()
