@@ -70,7 +70,8 @@ def observe_slack_request(
     ):
         if request_id and span.is_recording():
             span.set_attribute(REQUEST_ID, request_id)
-        req.context[TRACE_CARRIER_KEY] = carrier()
+        if span.is_recording():
+            req.context[TRACE_CARRIER_KEY] = carrier()
         req.context[REQUEST_ID_KEY] = request_id
         try:
             return dispatch(req)

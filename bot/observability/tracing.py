@@ -1,7 +1,7 @@
 """OpenTelemetry tracing: off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER is set.
 
-Spans are made through the API's global tracer. Until a provider is configured that tracer is
-a no-op, so instrumented code costs next to nothing with tracing off.
+Spans are made through the API's global tracer provider. Until one is configured, instrumented
+code makes no span at all (not even a no-op one), so tracing off costs next to nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +26,21 @@ INCIDENT_ID = "sevbot.incident.id"
 REQUEST_ID = "slack.request_id"
 
 
-def tracer() -> trace.Tracer:
-    """Return sevbot's tracer from the global provider: a no-op until tracing is configured."""
-    return trace.get_tracer("sevbot")
+_cached: tuple[object, trace.Tracer] | None = None
+
+
+def tracer() -> trace.Tracer | None:
+    """Return sevbot's tracer from the global provider, or None while tracing is off.
+
+    None lets instrumented code skip even a no-op span, so tracing off costs next to nothing.
+    """
+    global _cached
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None
+    if _cached is None or _cached[0] is not provider:
+        _cached = (provider, provider.get_tracer("sevbot"))
+    return _cached[1]
 
 
 def tracing_wanted(environ: Mapping[str, str]) -> bool:
@@ -121,7 +133,11 @@ def flow_span(
     name: str, *, links: list[Link] | None = None, kind: SpanKind = SpanKind.INTERNAL
 ) -> Iterator[Span]:
     """Run a block inside a span carrying the bound incident number and Slack request id."""
-    with tracer().start_as_current_span(name, kind=kind, links=links) as span:
+    active = tracer()
+    if active is None:
+        yield trace.INVALID_SPAN
+        return
+    with active.start_as_current_span(name, kind=kind, links=links) as span:
         annotate(span)
         yield span
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from bot.observability import metrics
 from bot.observability.tracing import annotate, tracer
@@ -37,14 +37,7 @@ def vendor_call(vendor: str, method: str, classify: Classifier) -> Iterator[Vend
     """Time one vendor call, count its outcome and trace it; exceptions pass through."""
     call = VendorCall()
     started = time.perf_counter()
-    with tracer().start_as_current_span(
-        f"{vendor} {method}",
-        kind=SpanKind.CLIENT,
-        attributes={"sevbot.vendor": vendor, "sevbot.vendor.method": method},
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        annotate(span)
+    with _client_span(vendor, method) as span:
         try:
             yield call
         except BaseException as exc:
@@ -56,3 +49,20 @@ def vendor_call(vendor: str, method: str, classify: Classifier) -> Iterator[Vend
             if call.outcome != "ok" and span.is_recording():
                 span.set_attribute("sevbot.vendor.outcome", call.outcome)
                 span.set_status(Status(StatusCode.ERROR, call.outcome))
+
+
+@contextmanager
+def _client_span(vendor: str, method: str) -> Iterator[Span]:
+    active = tracer()
+    if active is None:
+        yield INVALID_SPAN
+        return
+    with active.start_as_current_span(
+        f"{vendor} {method}",
+        kind=SpanKind.CLIENT,
+        attributes={"sevbot.vendor": vendor, "sevbot.vendor.method": method},
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        annotate(span)
+        yield span
