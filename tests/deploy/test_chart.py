@@ -161,3 +161,13 @@ def test_policy_file_given_as_text_is_mounted_as_is(chart: Any) -> None:
     text = (CHART.parents[2] / "config" / "sevbot.yaml").read_text()
     found = by_kind(render(chart, {"policy": text}))
     assert found["ConfigMap", "sevbot-policy"]["data"]["sevbot.yaml"].strip() == text.strip()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"web": {"replicas": "three"}}, {"socketmode": True}, {"service": {"type": "Internal"}}],
+    ids=["replicas-not-a-number", "misspelt-key", "unknown-service-type"],
+)
+def test_values_schema_refuses_mistakes(chart: Any, values: dict[str, Any]) -> None:
+    with pytest.raises(helm.HelmError):
+        render(chart, values)
