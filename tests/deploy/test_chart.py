@@ -169,5 +169,5 @@ def test_policy_file_given_as_text_is_mounted_as_is(chart: Any) -> None:
     ids=["replicas-not-a-number", "misspelt-key", "unknown-service-type"],
 )
 def test_values_schema_refuses_mistakes(chart: Any, values: dict[str, Any]) -> None:
-    with pytest.raises(helm.HelmError):
+    with pytest.raises(helm.HelmValuesError, match="schema"):
         render(chart, values)
