@@ -24,7 +24,7 @@ from slack_bolt.request.payload_utils import (
 from slack_bolt.response import BoltResponse
 
 from bot.observability import metrics
-from bot.observability.tracing import REQUEST_ID, carrier, flow_span
+from bot.observability.tracing import carrier, flow_span
 
 TRACE_CARRIER_KEY = "sevbot_trace"
 REQUEST_ID_KEY = "sevbot_request_id"
@@ -64,12 +64,11 @@ def observe_slack_request(
     name = body.get("command") or body.get("type") or kind
     if kind == "events":
         name = (body.get("event") or {}).get("type") or name
+    bound = {"slack_request_id": request_id} if request_id else {}
     with (
-        structlog.contextvars.bound_contextvars(slack_request_id=request_id),
-        flow_span(f"slack {kind} {name}", kind=SpanKind.SERVER) as span,
+        structlog.contextvars.bound_contextvars(**bound),
+        flow_span(f"slack {kind} {name}", kind=SpanKind.SERVER) as span,  # takes the request id
     ):
-        if request_id and span.is_recording():
-            span.set_attribute(REQUEST_ID, request_id)
         if span.is_recording():
             req.context[TRACE_CARRIER_KEY] = carrier()
         req.context[REQUEST_ID_KEY] = request_id
