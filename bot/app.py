@@ -7,12 +7,21 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.deps import Deps
+from bot.observability.slack_requests import observe_slack_request
 from bot.settings import Settings
 from bot.slack.listeners import actions, commands, events, incident_commands, views
+
+
+class ObservedApp(App):
+    """A Bolt App whose every request is traced, timed to its ack and bound to the logs."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Dispatch a request inside its span (lazy listeners link to it)."""
+        return observe_slack_request(req, super().dispatch)
 
 
 def register_features(deps: Deps) -> None:
@@ -47,7 +56,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
-    app = App(
+    app = ObservedApp(
         client=deps.web_client,
         authorize=_authorize(deps),
         signing_secret=secret or None,

@@ -17,6 +17,12 @@ def _settings() -> Settings:
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    from bot.observability.tracing import configure_tracing
+
+    try:
+        configure_tracing()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     return settings
 
 

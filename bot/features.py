@@ -33,6 +33,7 @@ def feature_modules() -> list[Any]:
         __import__("bot.nudges.feature", fromlist=["install"]),
         __import__("bot.followups.feature", fromlist=["install"]),
         __import__("bot.reviews.feature", fromlist=["install"]),
+        __import__("bot.doctor.feature", fromlist=["install"]),
     ]
 
 

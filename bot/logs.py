@@ -1,4 +1,8 @@
-"""structlog set-up. Secrets never reach the logs: a processor masks anything token-shaped."""
+"""structlog set-up. Secrets never reach the logs: a processor masks anything token-shaped.
+
+Each line carries what is bound for the work at hand: the incident number (`incident`), the
+Slack request id (`slack_request_id`) and, when tracing is on, the trace id (`trace_id`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import sys
 from typing import Any
 
 import structlog
+
+from bot.observability.tracing import current_trace_id
 
 _TOKEN = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|secret_[A-Za-z0-9]+|ntn_[A-Za-z0-9]+)"
@@ -22,6 +28,15 @@ def mask_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str,
     return event
 
 
+def add_trace_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Add the current trace id, so a log line leads to its trace (only when tracing is on)."""
+    if "trace_id" not in event:
+        trace_id = current_trace_id()
+        if trace_id:
+            event["trace_id"] = trace_id
+    return event
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Route structlog and stdlib logging to stderr, as text or JSON lines."""
     renderer: Any = (
@@ -31,6 +46,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

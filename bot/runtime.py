@@ -118,6 +118,17 @@ def serve_socket_mode(bot: Bot, *, block: bool) -> object:
     return handler
 
 
+def serve_ops_in_background(bot: Bot) -> Any:
+    """Serve /healthz and /metrics on PORT from a thread, for processes without Slack HTTP."""
+    from waitress.server import create_server
+
+    ops = WebApp(bot.app, bot.deps, slack=False)
+    server = create_server(ops, host="0.0.0.0", port=bot.settings.port, threads=2, ident="sevbot")
+    threading.Thread(target=server.run, name="sevbot-ops", daemon=True).start()
+    log.info("ops_listening", port=bot.settings.port, paths=["/healthz", "/metrics"])
+    return server
+
+
 def wait_for_signal() -> None:
     """Block the main thread until SIGINT or SIGTERM."""
     stop = threading.Event()
@@ -130,14 +141,18 @@ def serve(bot: Bot, *, http: bool, socket: bool, scheduler: bool) -> None:
     """Run until SIGINT/SIGTERM: the scheduler, Socket Mode and/or HTTP; then close cleanly."""
     jobs = start_scheduler(bot) if scheduler else None
     connection: Any = None
+    ops: Any = None
     try:
         if socket:
             connection = serve_socket_mode(bot, block=False)
         if http:
             serve_http(bot)
         else:
+            ops = serve_ops_in_background(bot)
             wait_for_signal()
     finally:
+        if ops is not None:
+            ops.close()
         if connection is not None:
             connection.close()  # stop taking events before the listener pool shuts down
         if jobs is not None:

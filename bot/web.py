@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.db import ping
+from bot.observability.metrics import build_registry
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -57,11 +58,15 @@ _REASONS = {
 class WebApp:
     """Route requests to Bolt (/slack/events), /healthz, /metrics and registered routes."""
 
-    def __init__(self, app: App, deps: Deps, routes: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self, app: App, deps: Deps, routes: dict[str, Route] | None = None, *, slack: bool = True
+    ) -> None:
+        # slack=False: only /healthz and /metrics (a worker or a Socket Mode process).
+        self.serves_slack = slack
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.deps = deps
         self.routes: dict[str, Route] = dict(routes or {})
-        self.registry = CollectorRegistry()
+        self.registry = build_registry(deps.session_factory)
         self.requests = Counter(
             "sevbot_http_requests", "HTTP requests", ["route", "status"], registry=self.registry
         )
@@ -82,7 +87,7 @@ class WebApp:
             return start_response(status, headers)  # type: ignore[arg-type]
 
         try:
-            if path == "/slack/events":
+            if path == "/slack/events" and self.serves_slack:
                 return self.slack(environ, recording_start)  # type: ignore[arg-type]
             return self._plain(path, environ, recording_start)
         finally:

@@ -461,7 +461,14 @@ class FakePagerDuty(FakeServer):
         return self._named(request, "escalation_policies", list(self.state.policies.values()))
 
     def _list_users(self, request: Request) -> Response:
-        return self._named(request, "users", list(self.state.users.values()))
+        # For users, PagerDuty's `query` matches the name or the email address.
+        query = (self._param(request, "query") or "").lower()
+        users = [
+            u
+            for u in self.state.users.values()
+            if query in u["name"].lower() or query in u["email"].lower()
+        ]
+        return self._page(request, "users", users)
 
 
 def _parse(value: str) -> datetime:

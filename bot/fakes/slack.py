@@ -23,6 +23,24 @@ from bot.fakes.slack_workspace import Channel, SlackApiFailure, Workspace
 
 API_PREFIX = "/api/"
 UPLOAD_PREFIX = "/upload/v1/"
+# The bot scopes of config/slack-manifest.yaml: a fresh install grants exactly these.
+DEFAULT_SCOPES = (
+    "channels:history",
+    "im:history",
+    "channels:join",
+    "channels:manage",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "im:write",
+    "pins:read",
+    "pins:write",
+    "reactions:read",
+    "users:read",
+    "users:read.email",
+)
+_UNAUTHENTICATED = {"not_authed", "invalid_auth"}
 _METHODS: dict[str, Handler] = {
     **slack_conversations.METHODS,
     **slack_messages.METHODS,
@@ -46,6 +64,8 @@ class FakeSlack(FakeServer):
         super().__init__(latency=latency, ssl_context=ssl_context)
         self.bot_token = bot_token
         self.team_id = team_id
+        # Granted scopes, sent back in the x-oauth-scopes header of every authenticated call.
+        self.scopes: list[str] = list(DEFAULT_SCOPES)
         self._ws = Workspace(team_id=team_id)
 
     # ---- wiring ------------------------------------------------------------
@@ -247,7 +267,10 @@ class FakeSlack(FakeServer):
         except ValueError:
             return Response(200, {"ok": False, "error": "invalid_json"})
         with self._lock:
-            return Response(200, self._call(method, values, request.headers))
+            body = self._call(method, values, request.headers)
+            if body.get("error") in _UNAUTHENTICATED:
+                return Response(200, body)
+            return Response(200, body, {"x-oauth-scopes": ",".join(self.scopes)})
 
     def _call(self, method: str, values: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         token = values.pop("token", None)

@@ -74,14 +74,21 @@ def conversations_list(ws: Workspace, args: Args) -> dict[str, Any]:
     ]
     page, cursor = paginate(found, args)
     return {
-        "channels": [ws.channel_json(c) for c in page],
+        "channels": [_as_seen_by_bot(ws, c) for c in page],
         "response_metadata": {"next_cursor": cursor},
     }
 
 
 def conversations_info(ws: Workspace, args: Args) -> dict[str, Any]:
     """Return one conversation."""
-    return {"channel": ws.channel_json(ws.channel(args.require("channel", "channel_not_found")))}
+    return {
+        "channel": _as_seen_by_bot(ws, ws.channel(args.require("channel", "channel_not_found")))
+    }
+
+
+def _as_seen_by_bot(ws: Workspace, channel: Channel) -> dict[str, Any]:
+    # Slack adds is_member, for the calling user, to conversations.list and .info.
+    return {**ws.channel_json(channel), "is_member": ws.bot_user_id in channel.members}
 
 
 def conversations_join(ws: Workspace, args: Args) -> dict[str, Any]:

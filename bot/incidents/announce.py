@@ -7,6 +7,7 @@ place up to the latest revision by ``sync_incident``, which a restart resumes.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -273,7 +274,7 @@ def _parallel(tasks: list[Callable[[], object]]) -> None:
         tasks[0]()
         return
     with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        futures = [pool.submit(task) for task in tasks]
+        futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
     for future in futures:
         error = future.exception()
         if error is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, clai
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
+from bot.observability.tracing import traced
 from bot.outbox import service as outbox
 from bot.settings import Settings
 from bot.text import channel_name
@@ -73,6 +75,7 @@ def validate_severity(severity: str, settings: Settings) -> str:
     return severity
 
 
+@traced("declare")
 def open_declaration(
     request: DeclareRequest, *, session_factory: Callable[[], Session], settings: Settings
 ) -> tuple[IncidentSnapshot, bool]:
@@ -145,6 +148,7 @@ def _insert_incident(
     return incident
 
 
+@traced("setup")
 def setup_incident(incident_id: int, ctx: IncidentContext) -> bool:
     """Create, populate and announce the incident's channel; resume where a crash left off."""
     with session_scope(ctx.session_factory) as session:
@@ -254,7 +258,8 @@ def _run_parallel_steps(incident_id: int, ctx: IncidentContext, *, resumed: bool
     }
     pending = [step for name, step in steps.items() if not done[name]]
     with ThreadPoolExecutor(max_workers=max(len(pending), 1)) as pool:
-        futures = [pool.submit(step) for step in pending]
+        # Each step keeps the caller's trace and log context (incident, Slack request id).
+        futures = [pool.submit(contextvars.copy_context().run, step) for step in pending]
     errors = [f.exception() for f in futures if f.exception() is not None]
     if errors:
         raise errors[0]  # type: ignore[misc]

@@ -23,6 +23,7 @@ from bot.incidents.context import IncidentChanged, IncidentContext, IncidentReso
 from bot.incidents.declare import validate_severity
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
 from bot.incidents.models import ROLES, STATUSES, Incident
+from bot.observability.tracing import traced
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +75,7 @@ def _record_change(
     return Change(incident.id, text, actor_id, tuple(keys))
 
 
+@traced("update")
 def record_update(channel_id: str, text: str, author_id: str, *, ctx: IncidentContext) -> Change:
     """Record a status update in the timeline, with its posts, and return what to deliver."""
     text = text.strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from bot.integrations.ports import (
     NotFound,
     Unavailable,
 )
+from bot.observability.vendor import vendor_call
 from bot.postmortems.ports import NotionPage
 from bot.settings import Settings
 
@@ -59,6 +61,22 @@ class RateLimiter:
         """Push every later request back (after a 429)."""
         with self._lock:
             self._next = max(self._next, time.monotonic() + seconds)
+
+
+def notion_method(fn: Callable[..., Any]) -> str:
+    """Name a client call for metrics: data_sources.query, pages.update..."""
+    owner = type(getattr(fn, "__self__", None)).__name__.removesuffix("Endpoint")
+    owner = re.sub(r"(?<!^)([A-Z])", r"_\1", owner).lower()
+    return f"{owner}.{getattr(fn, '__name__', 'call')}"
+
+
+def notion_outcome(exc: BaseException) -> str:
+    """Classify a failed call for the vendor metrics."""
+    if isinstance(exc, RequestTimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, HTTPResponseError) and exc.status == 429:
+        return "ratelimited"
+    return "error"
 
 
 def _parse_time(value: str) -> datetime:
@@ -148,7 +166,8 @@ class NotionAdapter:
             self.limiter.acquire()
             self.request_count += 1
             try:
-                return cast(dict[str, Any], fn(*args, **kw))
+                with vendor_call("notion", notion_method(fn), notion_outcome):
+                    return cast(dict[str, Any], fn(*args, **kw))
             except APIResponseError as exc:
                 if exc.status == 429:
                     wait = min(
@@ -215,6 +234,10 @@ class NotionAdapter:
                 "or fix the property"
             )
         return IntegrationError(f"Notion rejected {what}: {message}")
+
+    def whoami(self) -> dict[str, Any]:
+        """Return the integration's bot user (users/me): a cheap check that the token works."""
+        return self._call("the integration (NOTION_TOKEN)", self._client.users.me, idempotent=True)
 
     # ---- NotionPort ------------------------------------------------------------------------
     def data_source_id(self, database_id: str) -> str:

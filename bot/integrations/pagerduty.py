@@ -26,6 +26,7 @@ import pagerduty
 import structlog
 
 from bot.integrations.ports import AuthError, IntegrationError, NotConfigured, NotFound, Unavailable
+from bot.observability.vendor import vendor_call
 from bot.pagerduty.domain import (
     PdAlert,
     PdEscalationPolicy,
@@ -118,6 +119,23 @@ def make_client(
     return client
 
 
+def route_of(method: str, path: str) -> str:
+    """Name a call for metrics without ids: GET /incidents/PX1Y2Z -> GET /incidents/{id}."""
+    parts = [
+        "{id}" if any(ch.isdigit() or ch.isupper() for ch in part) else part
+        for part in path.split("?", 1)[0].strip("/").split("/")
+    ]
+    return f"{method.upper()} /{'/'.join(parts)}"
+
+
+def pagerduty_outcome(exc: BaseException) -> str:
+    """Classify a call that raised: the client raises on 401 and on network errors."""
+    if isinstance(exc, pagerduty.HttpError):
+        return "error"
+    text = f"{exc!r} {exc.__cause__!r}".lower()
+    return "timeout" if "timeout" in text or "timed out" in text else "error"
+
+
 def _error_text(response: Any) -> str:
     try:
         err = response.json().get("error") or {}
@@ -171,7 +189,9 @@ class PagerDutyAdapter:
             self.limiter.acquire()
             self.requests_made += 1
             try:
-                response = self.client.request(method, path, **kwargs)
+                with vendor_call("pagerduty", route_of(method, path), pagerduty_outcome) as call:
+                    response = self.client.request(method, path, **kwargs)
+                    call.answered(response.status_code)
             except pagerduty.HttpError as exc:  # the client raises on 401 itself
                 raise AuthError(
                     f"PagerDuty refused the API token (401) on {method} {path}; "

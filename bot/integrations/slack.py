@@ -27,6 +27,7 @@ from bot.integrations.ports import (
     IntegrationError,
     Unavailable,
 )
+from bot.observability.vendor import vendor_call
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -35,10 +36,28 @@ T = TypeVar("T")
 _AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "missing_scope"}
 
 
+def slack_outcome(exc: BaseException) -> str:
+    """Classify a failed Web API call for the vendor metrics."""
+    if isinstance(exc, SlackApiError):
+        return "ratelimited" if exc.response.status_code == 429 else "error"
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return "timeout"
+    return "error"
+
+
+class InstrumentedWebClient(WebClient):
+    """A WebClient whose every Web API call (retries included) is timed, counted and traced."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Call a Web API method inside the vendor-call wrapper."""
+        with vendor_call("slack", api_method, slack_outcome):
+            return super().api_call(api_method, **kwargs)
+
+
 def make_web_client(settings: Settings) -> WebClient:
     """Build the WebClient (shared with Bolt) with rate-limit, 5xx and connection retries."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return InstrumentedWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=int(settings.slack_timeout.total_seconds()),

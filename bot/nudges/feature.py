@@ -7,6 +7,7 @@ import functools
 from bot.deps import Deps
 from bot.nudges import commands, listeners, meetings, rules
 from bot.nudges.jobs import POLL_EVERY, run_nudges, superseded_retries
+from bot.observability.metrics import nudges_sent
 from bot.scheduler import Job, every
 
 
@@ -17,6 +18,7 @@ def install(deps: Deps) -> None:
     deps.extras.setdefault("app_hooks", []).append(listeners.register)
     deps.extras.setdefault("jobs", []).append(Job("nudges", run_nudges, every(POLL_EVERY)))
     deps.outbox.veto(rules.ALL_KINDS, functools.partial(superseded_retries, deps=deps))
+    deps.outbox.observe(rules.ALL_KINDS, lambda item: nudges_sent.labels(item.kind).inc())
     deps.outbox.handle(
         meetings.MEETING_ANNOUNCEMENT,
         functools.partial(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.nudges import messages, rules, service
+from bot.observability.tracing import traced
 from bot.outbox import service as outbox
 from bot.outbox.service import Claimed, Outgoing
 
@@ -69,6 +70,7 @@ def pass_lock(engine: Engine) -> Iterator[bool]:
             lock.release()
 
 
+@traced("nudge pass")
 def run_nudges(deps: Deps, now: datetime | None = None) -> PassResult | None:
     """Run one pass (the scheduler job); None when another process is running one."""
     with pass_lock(deps.engine) as acquired:

@@ -84,7 +84,7 @@ def register(app: App, deps: Deps) -> None:
             context[FOLLOWUP_KEY] = dataclasses.asdict(followup)
 
     def follow_up(context: BoltContext) -> None:
-        run_followup(context.get(FOLLOWUP_KEY), deps)
+        run_followup(context.get(FOLLOWUP_KEY), deps, cause=context)
 
     def accept_snooze(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         carry(context, snooze(body, deps))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,7 @@ class Outbox:
     chat: TaggedChatPort
     handlers: dict[str, Handler] = field(default_factory=dict)
     vetoes: dict[str, Veto] = field(default_factory=dict)
+    observers: dict[str, list[Callable[[Claimed], None]]] = field(default_factory=dict)
     workers: int = 4
     _in_flight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +71,11 @@ class Outbox:
     def handle(self, kind: str, handler: Handler) -> None:
         """Register how rows of a kind are done (instead of being posted)."""
         self.handlers[kind] = handler
+
+    def observe(self, kinds: Collection[str], observer: Callable[[Claimed], None]) -> None:
+        """Call observer for each row of these kinds once it is sent (metrics)."""
+        for kind in kinds:
+            self.observers.setdefault(kind, []).append(observer)
 
     def veto(self, kinds: Collection[str], veto: Veto) -> None:
         """Register a veto for rows of these kinds."""
@@ -121,7 +128,11 @@ class Outbox:
                 outcomes = [self._attempt(c) for c in messages]
             else:  # different channels do not share Slack's per-channel limit
                 with ThreadPoolExecutor(min(self.workers, len(messages))) as pool:
-                    outcomes = list(pool.map(self._attempt, messages))
+                    runs = [
+                        pool.submit(contextvars.copy_context().run, self._attempt, item)
+                        for item in messages
+                    ]
+                    outcomes = [run.result() for run in runs]
             # Events after the messages: a reaction to a change follows its announcement.
             outcomes += [self._attempt(c) for c in batch if c.kind == EVENT]
         finally:
@@ -143,6 +154,9 @@ class Outbox:
         with session_scope(self.session_factory) as session:
             service.mark_sent(item.key, session=session, channel_id=channel_id, ts=ts, at=utcnow())
         log.info("outbox_sent", key=item.key, kind=item.kind, recovered=recovered)
+        if not recovered:
+            for observer in self.observers.get(item.kind, []):
+                observer(item)
         return "recovered" if recovered else "sent"
 
     def _send(self, item: Claimed) -> tuple[bool, str | None, str | None]:

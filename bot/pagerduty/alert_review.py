@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
 from bot.integrations.ports import ChatPort
+from bot.observability.tracing import traced
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.review import (
     Review,
@@ -55,6 +56,7 @@ class PickPlan:
     new_cycle: list[Group]
 
 
+@traced("alert review")
 def generate(
     adapter: PagerDutyAdapter,
     *,

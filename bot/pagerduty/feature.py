@@ -17,6 +17,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.incidents.context import IncidentDeclared, IncidentResolved
 from bot.integrations.pagerduty import make_pagerduty
+from bot.observability.metrics import webhook_deliveries
 from bot.pagerduty import flows, listeners, webhooks
 from bot.pagerduty.alert_review import review_trigger, scheduled_review
 from bot.pagerduty.cli import alert_review_command
@@ -71,15 +72,18 @@ def webhook_route(deps: Deps, kicker: InboxKicker) -> Route:
         signature = request.headers.get("x-pagerduty-signature")
         if not webhooks.verify_signature(secrets, request.body, signature):
             log.warning("pagerduty.webhook_bad_signature", has_signature=bool(signature))
+            webhook_deliveries.labels("pagerduty", "rejected").inc()
             return HttpResponse(401, b"invalid or missing X-PagerDuty-Signature")
         try:
             webhooks.parse_event(request.body)
         except ValueError:
+            webhook_deliveries.labels("pagerduty", "invalid").inc()
             return HttpResponse(400, b"not a PagerDuty V3 webhook event")
         with session_scope(deps.session_factory) as session:
             stored = webhooks.receive_delivery(
                 request.body, request.headers.get("x-webhook-id"), session=session
             )
+        webhook_deliveries.labels("pagerduty", "accepted" if stored else "duplicate").inc()
         if stored:
             kicker.kick()
         return HttpResponse(202, b"accepted" if stored else b"duplicate")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort
+from bot.observability.tracing import traced
 from bot.outbox import service as outbox_service
 from bot.outbox.delivery import Outbox
 from bot.outbox.service import Outgoing
@@ -130,6 +131,7 @@ def receive_delivery(raw_body: bytes, webhook_id: str | None, *, session: Sessio
     )
 
 
+@traced("webhook processing")
 def process_pending(
     session_factory: sessionmaker[Session],
     chat: ChatPort,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError
+from bot.observability.tracing import traced
 from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
@@ -56,6 +57,7 @@ def _say(chat: ChatPort, channel: str | None, text: str, thread_ts: str | None =
         log.warning("postmortem message not posted: %s", exc)
 
 
+@traced("export")
 def export_postmortem(
     incident_id: int,
     *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -14,6 +15,7 @@ from bot.deps import Deps
 from bot.incidents import service
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
+from bot.observability.context import followup_span
 from bot.slack.router import CommandInput, Followup, Outcome
 
 log = structlog.get_logger(__name__)
@@ -44,13 +46,19 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
     return entry.accept(command, deps)
 
 
-def run_followup(followup: dict[str, Any] | None, deps: Deps) -> None:
-    """Run a follow-up recorded by an accept function (in a lazy listener or a job)."""
+def run_followup(
+    followup: dict[str, Any] | None, deps: Deps, *, cause: Mapping[str, Any] | None = None
+) -> None:
+    """Run a follow-up recorded by an accept function (in a lazy listener or a job).
+
+    `cause` is the Bolt context of the request that asked for it: its span is linked.
+    """
     if not followup:
         return
     runner = deps.router.followups[followup["name"]]
     try:
-        runner(deps, **followup["args"])
+        with followup_span(followup["name"], followup["args"], deps.session_factory, cause):
+            runner(deps, **followup["args"])
     except IntegrationError as exc:
         log.warning("followup_failed", followup=followup["name"], problem=str(exc))
         user, channel = followup["args"].get("user_id"), followup["args"].get("channel_id")
@@ -110,7 +118,7 @@ def register(app: App, deps: Deps) -> None:
             ack()
 
     def follow_up(context: BoltContext) -> None:
-        run_followup(context.get(FOLLOWUP_KEY), deps)
+        run_followup(context.get(FOLLOWUP_KEY), deps, cause=context)
 
     app.command("/incident")(ack=accept, lazy=[follow_up])
 

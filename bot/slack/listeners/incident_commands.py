@@ -10,6 +10,7 @@ from bot.deps import Deps
 from bot.incidents import announce, declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.incidents.jobs import run_pending_links
+from bot.observability.context import bind_incident
 from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.listeners.commands import followup
@@ -89,6 +90,7 @@ def register(router: CommandRouter) -> None:
         incident, _created = declare.open_declaration(
             request, session_factory=deps.session_factory, settings=deps.settings
         )
+        bind_incident(incident.number)
         return Outcome(
             reply=f"Declaring {incident.label} ({incident.severity}"
             f"{', a drill' if drill else ''}). The channel is on its way.",

@@ -146,6 +146,6 @@ def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -
         ack()
 
     def follow_up(context: BoltContext) -> None:
-        run_followup(context.get(FOLLOWUP_KEY), deps)
+        run_followup(context.get(FOLLOWUP_KEY), deps, cause=context)
 
     app.view(callback_id)(ack=accept, lazy=[follow_up])

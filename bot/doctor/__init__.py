@@ -1,0 +1,1 @@
+"""`sevbot doctor`: check everything a running bot depends on, changing nothing."""

@@ -1,0 +1,1 @@
+"""Metrics, traces and log context: what an operator sees of a running bot."""
