@@ -30,6 +30,13 @@ from bot.fakes.slack_requests import SlackRequestSigner  # noqa: E402
 from bot.fakes.slack_socket import FakeSocketMode  # noqa: E402
 from bot.socket_mode import CLIENTS  # noqa: E402
 
+
+def _slow_hello(socket: FakeSocketMode, seconds: float) -> None:
+    """Refresh the connection while the server takes `seconds` to say hello."""
+    socket.hello_delay = seconds
+    socket.disconnect("refresh_requested")
+
+
 FAULTS = {
     "warning": lambda sm: sm.disconnect("warning"),
     "refresh_requested": lambda sm: sm.disconnect("refresh_requested"),
@@ -38,6 +45,7 @@ FAULTS = {
     "tcp_drop": lambda sm: sm.drop_tcp(),
     "silent": lambda sm: sm.go_silent(),
     "slow_5s": lambda sm: sm.stall(5.0),
+    "slow_hello_2s": lambda sm: _slow_hello(sm, 2.0),
 }
 GIVE_UP = 75.0
 OUTAGE = 10.0
@@ -117,6 +125,7 @@ class SocketBot:
         cpu_before, started = cpu_seconds(self.process.pid), time.monotonic()
         FAULTS[name](self.socket)
         answered = self.probe(timeout=GIVE_UP)
+        self.socket.hello_delay = 0.0
         time.sleep(max(1.0, started + CPU_WINDOW - time.monotonic()))  # and last words logged
         cpu = (cpu_seconds(self.process.pid) - cpu_before) / (time.monotonic() - started)
         lines = self.log_lines()[before_lines:]

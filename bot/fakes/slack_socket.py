@@ -24,91 +24,32 @@ import asyncio
 import contextlib
 import itertools
 import json
-import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
+from bot.fakes.slack_socket_frames import (
+    RESPONSE_PAYLOAD_TYPES,
+    Ack,
+    Envelope,
+    Link,
+    disconnect_frame,
+    envelope_from_signed,
+    hello_frame,
+)
+
 if TYPE_CHECKING:
     from bot.fakes.slack import FakeSlack
 
-DISCONNECT_REASONS = ("warning", "refresh_requested", "link_disabled", "too_many_websockets")
-_RESPONSE_PAYLOAD_TYPES = {"view_submission", "block_suggestion"}
-
-
-@dataclass
-class Envelope:
-    """One envelope the fake sent (or queued) to the app."""
-
-    envelope_id: str
-    type: str
-    payload: dict[str, Any]
-    accepts_response_payload: bool
-    retry_attempt: int | None = None
-    retry_reason: str | None = None
-    connection: int | None = None
-    sent_at: float | None = None
-
-    def frame(self) -> dict[str, Any]:
-        """Return the JSON frame as Slack sends it."""
-        frame: dict[str, Any] = {
-            "envelope_id": self.envelope_id,
-            "payload": self.payload,
-            "type": self.type,
-            "accepts_response_payload": self.accepts_response_payload,
-        }
-        if self.retry_attempt is not None:
-            frame["retry_attempt"] = self.retry_attempt
-            frame["retry_reason"] = self.retry_reason or ""
-        return frame
-
-
-@dataclass
-class Ack:
-    """An acknowledgement the app sent back, with its response payload (if any)."""
-
-    envelope_id: str
-    payload: dict[str, Any] | None
-    connection: int
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class Link:
-    """One WebSocket connection from the app."""
-
-    id: int
-    ws: ServerConnection
-    opened_at: float = field(default_factory=time.monotonic)
-    ready: bool = False  # hello sent
-    silent: bool = False
-    closed_at: float | None = None
-
-    @property
-    def live(self) -> bool:
-        """Return whether envelopes can be delivered on this connection."""
-        return self.ready and not self.silent and self.closed_at is None
-
-
-def envelope_from_signed(signed: tuple[str, dict[str, str]]) -> tuple[str, dict[str, Any]]:
-    """Turn a signed HTTP request (SlackRequestSigner) into (envelope type, payload)."""
-    body, headers = signed
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if content_type.startswith("application/json"):
-        return "events_api", json.loads(body)
-    fields = dict(parse_qsl(body, keep_blank_values=True))
-    if "payload" in fields:
-        return "interactive", json.loads(fields["payload"])
-    return "slash_commands", fields
+__all__ = ["Ack", "Envelope", "FakeSocketMode", "Link"]
 
 
 class FakeSocketMode:
@@ -261,7 +202,7 @@ class FakeSocketMode:
     ) -> Envelope:
         """Send an envelope to a connection (round-robin unless given), or queue it for one."""
         accepts = kind == "slash_commands" or (
-            kind == "interactive" and payload.get("type") in _RESPONSE_PAYLOAD_TYPES
+            kind == "interactive" and payload.get("type") in RESPONSE_PAYLOAD_TYPES
         )
         if kind == "events_api" and retry_attempt is None:
             retry_attempt, retry_reason = 0, ""
@@ -324,11 +265,7 @@ class FakeSocketMode:
         self, reason: str = "refresh_requested", *, connection: int | None = None
     ) -> None:
         """Send a `disconnect` frame (warning, refresh_requested, link_disabled, …)."""
-        if reason not in DISCONNECT_REASONS:
-            raise ValueError(f"unknown disconnect reason {reason!r}")
-        frame = json.dumps(
-            {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
-        )
+        frame = json.dumps(disconnect_frame(reason))
         for link in self._targets(connection):
             self._call(self._send_raw(link, frame))
 
@@ -404,16 +341,7 @@ class FakeSocketMode:
                 await asyncio.sleep(self.hello_delay)
             with self._changed:
                 count = sum(1 for other in self.links if other.closed_at is None)
-            hello = {
-                "type": "hello",
-                "num_connections": count,
-                "debug_info": {
-                    "host": "applink-fake",
-                    "build_number": 1,
-                    "approximate_connection_time": 18060,
-                },
-                "connection_info": {"app_id": self.app_id},
-            }
+            hello = hello_frame(num_connections=count, app_id=self.app_id)
             await ws.send(json.dumps(hello))
             with self._changed:
                 link.ready = True
@@ -470,8 +398,3 @@ def _resume(link: Link) -> Callable[[], None]:
             link.ws.transport.resume_reading()
 
     return resume
-
-
-def new_app_token(app_id: str = "A0001") -> str:
-    """Return an app-level token in Slack's shape (xapp-1-<app id>-<digits>-<hex>)."""
-    return f"xapp-1-{app_id}-{secrets.randbelow(10**12)}-{secrets.token_hex(32)}"
