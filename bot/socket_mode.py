@@ -52,13 +52,8 @@ def open_socket_mode(app: App, settings: Settings) -> SocketModeConnection:
     return ThreadedSocketMode(app, token, kind=kind, ping_interval=ping)
 
 
-def _log_disconnect_frame(message: dict[str, Any]) -> None:
-    if message.get("type") == "disconnect":
-        log.info("socket_mode_disconnect_requested", reason=message.get("reason"))
-
-
 class ThreadedSocketMode:
-    """The thread-based adapters: slack_sdk's built-in client or websocket-client."""
+    """The thread-based adapters as Bolt ships them (kept for bench/socket_mode.py to compare)."""
 
     def __init__(self, app: App, token: str, *, kind: str, ping_interval: float) -> None:
         if kind == "builtin":
@@ -69,9 +64,6 @@ class ThreadedSocketMode:
             )
         self.kind = kind
         self.handler = SocketModeHandler(app, token, ping_interval=ping_interval)
-        self.handler.client.message_listeners.append(
-            lambda _client, message, _raw: _log_disconnect_frame(message)
-        )
 
     def connect(self) -> None:
         """Open the first connection."""

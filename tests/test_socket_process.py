@@ -143,3 +143,30 @@ def test_sevbot_run_survives_every_socket_mode_fault(bot: SocketBotProcess) -> N
     bot.process.send_signal(signal.SIGTERM)
     assert bot.process.wait(timeout=10) == 0
     assert time.monotonic() - started < 3.0  # loose; the goal is 2 s
+
+
+def test_a_wrong_app_token_stops_the_start_with_a_reason(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    socket = FakeSocketMode(fake_slack).start()
+    try:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": fake_slack.bot_token,
+            "SLACK_APP_TOKEN": "xapp-1-A0001-1-wrong",
+            "SLACK_API_URL": fake_slack.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        socket.stop()
+    assert done.returncode == 1
+    assert "apps.connections.open failed: invalid_auth (check SLACK_APP_TOKEN)" in done.stderr
+    assert "xapp-1-A0001-1-wrong" not in done.stderr + done.stdout
