@@ -144,16 +144,15 @@ class SocketBot:
         recovered = (answered - started - OUTAGE) if answered else None
         return cpu * 100, Outcome(recovered, cpu * 100, lines)
 
-    def sigterm(self) -> float:
-        """Send SIGTERM; return how long the process took to exit."""
-        started = time.monotonic()
+    def sigterm(self) -> tuple[float, float]:
+        """Send SIGTERM; return how long the process took to exit, and the CPU it used."""
+        cpu_before, started = cpu_seconds(self.process.pid), time.monotonic()
         self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        return time.monotonic() - started
+        os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)  # a zombie keeps its stats
+        took = time.monotonic() - started
+        cpu = cpu_seconds(self.process.pid) - cpu_before
+        self.process.wait()
+        return took, cpu
 
     def stop(self) -> None:
         """Stop the process and the fakes."""
@@ -202,7 +201,8 @@ def main() -> None:
                 if args.show_logs:
                     for line in outcome.log_lines:
                         print(f"    | {line[:220]}")
-            print(f"{'SIGTERM':<20} exited after {_seconds(bot.sigterm())}", flush=True)
+            took, cpu = bot.sigterm()
+            print(f"{'SIGTERM':<20} exited after {_seconds(took)} ({cpu:.2f} s CPU)", flush=True)
         finally:
             bot.stop()
 

@@ -142,7 +142,7 @@ def test_sevbot_run_survives_every_socket_mode_fault(bot: SocketBotProcess) -> N
     started = time.monotonic()
     bot.process.send_signal(signal.SIGTERM)
     assert bot.process.wait(timeout=10) == 0
-    assert time.monotonic() - started < 3.0  # loose; the goal is 2 s
+    assert time.monotonic() - started < 4.0  # loose; the goal is 2 s (bench/socket_mode.py)
 
 
 def test_a_wrong_app_token_stops_the_start_with_a_reason(
