@@ -256,3 +256,24 @@ def test_apps_connections_open_wants_the_app_token(
     with pytest.raises(SlackApiError) as wrong:
         client.apps_connections_open(app_token="xapp-1-A0001-1-wrong")
     assert wrong.value.response["error"] == "invalid_auth"
+
+
+def test_a_ticket_opens_one_connection_and_hello_comes_first(
+    fake_slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    url = fake_slack.client().apps_connections_open(app_token=socket_mode.app_token)["url"]
+    queued = socket_mode.send_envelope("events_api", {"type": "event_callback"})
+    with connect(url) as ws:
+        hello = json.loads(ws.recv(timeout=5))
+        assert hello["type"] == "hello" and hello["num_connections"] == 1
+        envelope = json.loads(ws.recv(timeout=5))  # queued while no connection was open
+        assert envelope["envelope_id"] == queued.envelope_id
+        assert envelope["retry_attempt"] == 0 and envelope["accepts_response_payload"] is False
+        ws.send(json.dumps({"envelope_id": queued.envelope_id}))
+        assert socket_mode.wait_for_ack(queued).payload is None
+        with pytest.raises(InvalidStatus) as reused:
+            connect(url)
+        assert reused.value.response.status_code == 401
