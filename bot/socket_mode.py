@@ -107,14 +107,22 @@ class AsyncSocketMode:
 
     def close(self) -> None:
         """Close the connection and stop the loop, giving up after CLOSE_TIMEOUT."""
-        if self.client is not None:
-            closing = asyncio.run_coroutine_threadsafe(self.client.close(), self.loop)
+        if self.thread.is_alive():
+            closing = asyncio.run_coroutine_threadsafe(self._close(), self.loop)
             try:
                 closing.result(CLOSE_TIMEOUT)
             except Exception as exc:  # a half-open socket must not hold up shutdown
                 log.warning("socket_mode_close_incomplete", problem=repr(exc))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(CLOSE_TIMEOUT)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(CLOSE_TIMEOUT)
+
+    async def _close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:  # a connect still retrying, monitors, receivers
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _connect(self) -> None:
         from slack_sdk.web.async_client import AsyncWebClient
@@ -125,20 +133,27 @@ class AsyncSocketMode:
             from slack_sdk.socket_mode.websockets import (  # type: ignore[assignment]
                 SocketModeClient,
             )
+        logger = sdk_logger(self.settings.log_level)
         web_client = AsyncWebClient(
             base_url=self.settings.slack_api_url,
             timeout=int(self.settings.slack_timeout.total_seconds()),
+            logger=logger,
         )
         client_class = type("SevbotSocketModeClient", (_Reporting, SocketModeClient), {})
         self.client = client_class(
             app_token=self.token,
-            logger=sdk_logger(self.settings.log_level),
+            logger=logger,
             web_client=web_client,
             ping_interval=self.ping_interval,
         )
         self.client.kind = self.kind
         self.client.socket_mode_request_listeners.append(self._dispatch)
-        self.client.wss_uri = await self.client.issue_new_wss_url()  # a bad token fails here
+        try:
+            self.client.wss_uri = await self.client.issue_new_wss_url()
+        except SlackApiError:
+            raise  # a bad token: stop the start
+        except Exception as exc:  # Slack unreachable: connect() below keeps trying
+            log.warning("socket_mode_connect_failed", problem=f"{type(exc).__name__}: {exc}")
         await self.client.connect()
 
     async def _dispatch(self, client: Any, request: SocketModeRequest) -> None:
