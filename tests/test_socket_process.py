@@ -139,6 +139,22 @@ def test_sevbot_run_survives_every_socket_mode_fault(bot: SocketBotProcess) -> N
             assert len(new_lines) == 1, f"{name}: more than one line: {new_lines}"
         assert not any("Traceback" in line for line in new_lines), new_lines
 
+    # An outage: dropped and refused for 4 s. The bot waits quietly, then is back.
+    before, cpu_before = len(bot.lines()), bot.cpu_seconds()
+    started = time.monotonic()
+    socket.outage(4.0)
+    time.sleep(4.0)
+    cpu = (bot.cpu_seconds() - cpu_before) / (time.monotonic() - started)
+    assert cpu < 0.25, f"{cpu:.0%} CPU while disconnected"
+    assert bot.answer_time(started) < 4.0 + ANSWER_WITHIN
+    time.sleep(0.3)
+    new_lines = bot.lines()[before:]
+    assert len(new_lines) <= 3 and "socket_mode_reconnected" in new_lines[-1], new_lines
+    assert not any(
+        "Traceback" in line or "ticket=" in line.replace("ticket=[redacted]", "")
+        for line in new_lines
+    )
+
     started = time.monotonic()
     bot.process.send_signal(signal.SIGTERM)
     assert bot.process.wait(timeout=10) == 0
