@@ -75,6 +75,7 @@ class FakeSocketMode:
         self.tickets_issued = 0
         self._tickets: set[str] = set()
         self._pending: list[Envelope] = []
+        self._closing: set[asyncio.Future[None]] = set()
         self._ids = itertools.count(1)
         self._round_robin = itertools.count()
         self._changed = threading.Condition()
@@ -377,9 +378,10 @@ class FakeSocketMode:
         with contextlib.suppress(ConnectionClosed):
             await link.ws.send(frame)
 
-    @staticmethod
-    async def _close(link: Link, code: int) -> None:
-        asyncio.ensure_future(link.ws.close(code=code, reason=""))
+    async def _close(self, link: Link, code: int) -> None:
+        closing = asyncio.ensure_future(link.ws.close(code=code, reason=""))
+        self._closing.add(closing)  # keep a reference until the close handshake ends
+        closing.add_done_callback(self._closing.discard)
 
     @staticmethod
     async def _abort(link: Link) -> None:
