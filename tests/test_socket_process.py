@@ -112,7 +112,7 @@ FAULTS: list[tuple[str, Callable[[FakeSocketMode], None], str | None]] = [
     ("tcp_drop", lambda s: s.drop_tcp(), "socket_mode_reconnected"),
     ("silent", lambda s: s.go_silent(), "No PONG"),
     ("slow_hello", _slow_hello, "Slack asked (refresh_requested)"),
-    ("stall", lambda s: s.stall(3.0), None),
+    ("stall", lambda s: s.stall(2.0), None),
 ]
 
 
