@@ -9,8 +9,11 @@ to the bot served by waitress with production's thread count; prints failures, a
 the time from the burst until the last channel is ready and announced. Goal on SQLite and
 PostgreSQL (``--database-url``): 0 failures, ack p99 <= 300 ms, every channel ready within 10 s.
 
-    .venv/bin/python bench/declare.py [--count 30] [--latency-ms 200]
+    .venv/bin/python bench/declare.py [--count 30] [--latency-ms 200] [--socket-mode]
     .venv/bin/python bench/declare.py --concurrency 50 [--database-url postgresql://...]
+
+With --socket-mode the same declares then run over Socket Mode (the fake Socket Mode server,
+the default client) and both modes are printed side by side.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from bench.common import SECRET, Server, fresh_database, median, percentile, sta
 from bot.db import session_scope  # noqa: E402
 from bot.fakes.slack import FakeSlack  # noqa: E402
 from bot.fakes.slack_requests import SlackRequestSigner, send  # noqa: E402
+from bot.fakes.slack_socket import FakeSocketMode  # noqa: E402
 from bot.incidents.models import Incident  # noqa: E402
-from bot.runtime import HTTP_THREADS  # noqa: E402
+from bot.runtime import HTTP_THREADS, Bot, serve_socket_mode  # noqa: E402
 
 
 def main() -> None:
@@ -39,6 +43,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=0, help="declares sent at once")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--socket-mode", action="store_true", help="also over Socket Mode")
     args = parser.parse_args()
     if args.concurrency:
         burst(args.concurrency, args.latency_ms / 1000, args.database_url)
@@ -94,6 +99,61 @@ def main() -> None:
         "ack -> setup complete (kickoff also pinned; the pin needs the kickoff's ts): "
         f"median {median(complete) * 1000:.0f} ms = {median(complete) / rtt:.2f} round trips"
     )
+    if args.socket_mode:
+        compare_socket_mode(args.count, rtt, http=(acks, ready))
+
+
+def wait_ready(bot: Bot, number: int) -> float:
+    """Wait until an incident's channel is ready and announced; return when (monotonic)."""
+    while True:
+        with session_scope(bot.deps.session_factory) as session:
+            row = session.query(Incident).filter_by(number=number).one_or_none()
+            usable = row is not None and row.members_invited and row.topic_set and row.kickoff_ts
+            if usable and row is not None and row.announcement_ts is not None:
+                return time.monotonic()
+        time.sleep(0.002)
+
+
+def declare_over_socket_mode(count: int, rtt: float) -> tuple[list[float], list[float]]:
+    """Declare `count` incidents over Socket Mode; return ack latencies and ack -> ready."""
+    slack = FakeSlack(latency=rtt).start()
+    socket = FakeSocketMode(slack).start()
+    alice = slack.add_user("alice", email="alice@example.com")
+    slack.add_channel("incidents", members=[alice])
+    general = slack.add_channel("general", members=[alice])
+    bot, signer, _ = start_bot(slack, slack_app_token=socket.app_token)
+    bot.deps.incidents.announcement_channel()
+    bot.deps.chat.bot_user_id()
+    connection = serve_socket_mode(bot)
+    socket.wait_for_connections(1)
+    acks: list[float] = []
+    ready: list[float] = []
+    for n in range(1, count + 1):
+        signed = signer.slash_command(
+            user_id=alice, channel_id=general, text=f"declare sev2 Bench incident {n}"
+        )
+        started = time.monotonic()
+        ack = socket.wait_for_ack(socket.deliver(signed))
+        acks.append(ack.at - started)
+        ready.append(wait_ready(bot, n) - ack.at)
+    connection.close()
+    bot.close()
+    socket.stop()
+    slack.stop()
+    return acks, ready
+
+
+def compare_socket_mode(count: int, rtt: float, *, http: tuple[list[float], list[float]]) -> None:
+    """Run the declares over Socket Mode and print both modes side by side."""
+    acks, ready = declare_over_socket_mode(count, rtt)
+    print(f"\n{'':<34}{'HTTP':>12}{'Socket Mode':>14}")
+    rows = [
+        ("ack latency median (ms)", median(http[0]), median(acks)),
+        ("ack latency p99 (ms)", percentile(http[0], 99), percentile(acks, 99)),
+        ("ack -> ready median (ms)", median(http[1]), median(ready)),
+    ]
+    for label, in_http, in_socket in rows:
+        print(f"{label:<34}{in_http * 1000:>12.1f}{in_socket * 1000:>14.1f}")
 
 
 def _fire(url: str, bodies: list[tuple[str, dict[str, str]]], out: Any) -> None:

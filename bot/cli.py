@@ -67,16 +67,20 @@ def main() -> None:
 
 def _serve(*, http: bool | None, socket: bool, scheduler: bool) -> None:
     from bot.runtime import serve
+    from bot.socket_mode import SocketModeError
 
     settings = _settings()
     _require_slack(settings)
     bot = _assemble(settings)
-    serve(
-        bot,
-        http=(not settings.socket_mode) if http is None else http,
-        socket=socket and settings.socket_mode,
-        scheduler=scheduler,
-    )
+    try:
+        serve(
+            bot,
+            http=(not settings.socket_mode) if http is None else http,
+            socket=socket and settings.socket_mode,
+            scheduler=scheduler,
+        )
+    except SocketModeError as exc:
+        raise click.ClickException(f"{exc} (check SLACK_APP_TOKEN)") from exc
 
 
 @main.command()

@@ -25,6 +25,7 @@ from bot.outbox import service as outbox
 from bot.postmortems import service as postmortem_service
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
+from bot.socket_mode import SocketModeConnection, open_socket_mode
 from bot.web import Route, WebApp
 
 log = structlog.get_logger(__name__)
@@ -104,18 +105,16 @@ def serve_http(bot: Bot, *, threads: int = HTTP_THREADS) -> None:
     serve(bot.web, host="0.0.0.0", port=bot.settings.port, threads=threads, ident="sevbot")
 
 
-def serve_socket_mode(bot: Bot, *, block: bool) -> object:
-    """Connect over Socket Mode; block until interrupted when asked."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    assert bot.settings.slack_app_token is not None
-    handler = SocketModeHandler(bot.app, bot.settings.slack_app_token.get_secret_value())
-    log.info("socket_mode_connecting")
-    if block:
-        handler.start()
-    else:
-        handler.connect()
-    return handler
+def serve_socket_mode(bot: Bot) -> SocketModeConnection:
+    """Connect over Socket Mode with the configured client; it reconnects by itself."""
+    connection = open_socket_mode(bot.app, bot.settings)
+    log.info(
+        "socket_mode_connecting",
+        client=bot.settings.socket_mode_client,
+        ping_interval=bot.settings.socket_mode_ping_interval.total_seconds(),
+    )
+    connection.connect()
+    return connection
 
 
 def serve_ops_in_background(bot: Bot) -> Any:
@@ -144,7 +143,7 @@ def serve(bot: Bot, *, http: bool, socket: bool, scheduler: bool) -> None:
     ops: Any = None
     try:
         if socket:
-            connection = serve_socket_mode(bot, block=False)
+            connection = serve_socket_mode(bot)
         if http:
             serve_http(bot)
         else:

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     severities: list[SeverityLevel] = Field(default_factory=_default_severities)
     default_severity: str = "SEV-3"
     slack_timeout: Duration = timedelta(seconds=10)
+    socket_mode_client: str = Field(
+        default="aiohttp", pattern="^(aiohttp|websockets|websocket-client|builtin)$"
+    )
+    socket_mode_ping_interval: Duration = timedelta(seconds=3)
 
     # Nudges.
     update_nudge_after: Duration = timedelta(hours=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import ssl
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
@@ -20,6 +20,9 @@ from bot.fakes.slack_args import Args, decode_arguments
 from bot.fakes.slack_conversations import Handler
 from bot.fakes.slack_messages import post
 from bot.fakes.slack_workspace import Channel, SlackApiFailure, Workspace
+
+if TYPE_CHECKING:
+    from bot.fakes.slack_socket import FakeSocketMode
 
 API_PREFIX = "/api/"
 UPLOAD_PREFIX = "/upload/v1/"
@@ -67,6 +70,7 @@ class FakeSlack(FakeServer):
         # Granted scopes, sent back in the x-oauth-scopes header of every authenticated call.
         self.scopes: list[str] = list(DEFAULT_SCOPES)
         self._ws = Workspace(team_id=team_id)
+        self.socket_mode: FakeSocketMode | None = None  # set by FakeSocketMode.start()
 
     # ---- wiring ------------------------------------------------------------
     def start(self, port: int = 0) -> FakeSlack:
@@ -275,8 +279,11 @@ class FakeSlack(FakeServer):
     def _call(self, method: str, values: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         token = values.pop("token", None)
         auth = headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            token = auth[len("bearer ") :].strip()
+        bearer = auth[len("bearer ") :].strip() if auth.lower().startswith("bearer ") else None
+        token = bearer or token
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            # the app-level token, and only in the Authorization header (Slack's docs)
+            return self.socket_mode.open_connection(bearer)
         if not token:
             return {"ok": False, "error": "not_authed"}
         if token != self.bot_token:
