@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -80,9 +82,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        if ":memory:" not in url and url != "sqlite://":
+            _queue_writers(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+_WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_WRITER_WAIT = 30.0  # seconds; then fall back to SQLite's own busy handling
+
+
+def _queue_writers(engine: Engine) -> None:
+    """Make this process's SQLite writers wait in line on a lock, not in SQLite's busy handler.
+
+    SQLite lets one writer in at a time; the others sleep in growing steps (up to 100 ms) and
+    retry, so under a burst an ack could sleep hundreds of milliseconds while the database was
+    free. A transaction takes the lock at its first write and gives it back when it ends.
+    """
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "sevbot_writer" not in conn.info and _WRITE.match(statement):
+            conn.info["sevbot_writer"] = lock.acquire(timeout=_WRITER_WAIT)
+
+    def _give_back(conn: Any) -> None:
+        if conn.info.pop("sevbot_writer", False):
+            lock.release()
+
+    event.listen(engine, "commit", _give_back)
+    event.listen(engine, "rollback", _give_back)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

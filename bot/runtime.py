@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from slack_bolt import App
 
+from bot.acks import AckFirstExecutor, AckGate
 from bot.app import create_app
 from bot.db import migrate, session_scope
 from bot.deps import Deps, build_deps
@@ -63,7 +64,8 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
         raise
     except IntegrationError as exc:
         log.warning("slack_identity_unavailable", problem=str(exc))
-    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
+    gate = AckGate()
+    executor = AckFirstExecutor(gate, max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
     if deps.engine.dialect.name == "sqlite":  # one process per SQLite file: no live claims
@@ -79,7 +81,7 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
         Job("reconcile_activity", reconcile_activity, DateTrigger()),  # once, at start
         *deps.extras.get("jobs", []),
     ]
-    return Bot(settings, deps, app, WebApp(app, deps, routes), executor, jobs)
+    return Bot(settings, deps, app, WebApp(app, deps, routes, gate=gate), executor, jobs)
 
 
 def deliver_outbox(deps: Deps) -> None:

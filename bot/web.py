@@ -12,6 +12,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.acks import AckGate
 from bot.db import ping
 from bot.observability.metrics import build_registry
 
@@ -59,10 +60,17 @@ class WebApp:
     """Route requests to Bolt (/slack/events), /healthz, /metrics and registered routes."""
 
     def __init__(
-        self, app: App, deps: Deps, routes: dict[str, Route] | None = None, *, slack: bool = True
+        self,
+        app: App,
+        deps: Deps,
+        routes: dict[str, Route] | None = None,
+        *,
+        slack: bool = True,
+        gate: AckGate | None = None,
     ) -> None:
         # slack=False: only /healthz and /metrics (a worker or a Socket Mode process).
         self.serves_slack = slack
+        self.gate = gate or AckGate()
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.deps = deps
         self.routes: dict[str, Route] = dict(routes or {})
@@ -88,7 +96,8 @@ class WebApp:
 
         try:
             if path == "/slack/events" and self.serves_slack:
-                return self.slack(environ, recording_start)  # type: ignore[arg-type]
+                with self.gate.acking():
+                    return self.slack(environ, recording_start)  # type: ignore[arg-type]
             return self._plain(path, environ, recording_start)
         finally:
             self.requests.labels(route, status_holder[0] if status_holder else "500").inc()

@@ -22,12 +22,12 @@ from bot.fakes.slack_requests import (
 )
 from bot.fakes.slack_socket import Ack, FakeSocketMode
 from bot.incidents.models import ChannelMessage, Incident
-from bot.nudges.ids import METADATA_EVENT
 from bot.nudges.jobs import run_nudges
 from bot.runtime import serve_socket_mode
 from bot.slack.ids import Action, Block, Callback
 from bot.socket_mode import SocketModeConnection
 from tests.harness import Harness, start_harness, wait_until
+from tests.nudges.conftest import nudge_messages
 
 
 @dataclass
@@ -98,11 +98,7 @@ def _declare_values(h: Harness, title: str) -> dict[str, Any]:
 
 
 def _nudges(h: Harness, channel: str) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in h.slack.messages(channel)
-        if (m.get("metadata") or {}).get("event_type") == METADATA_EVENT
-    ]
+    return nudge_messages(h, channel)
 
 
 def test_incident_lifecycle_over_socket_mode(sh: SocketHarness) -> None:
