@@ -21,7 +21,7 @@ from bot.incidents.context import (
     IncidentResolved,
 )
 from bot.incidents.declare import validate_severity
-from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
+from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot, validate_update_text
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.settings import Settings
 
@@ -76,11 +76,7 @@ def record_update(
     channel_id: str, text: str, author_id: str, *, session_factory: Callable[[], Session]
 ) -> int:
     """Record a status update in the timeline and return the incident id."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput(
-            "Please write the update, e.g. `/incident update Rolled back the deploy`."
-        )
+    text = validate_update_text(text)
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         now = utcnow()

@@ -15,7 +15,7 @@ from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings, service
 from bot.nudges.commands import parse_meeting_duration
 from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock, NudgeCallback
-from bot.nudges.modal import submitted
+from bot.nudges.modal import metadata_incident_id, submitted
 from bot.settings import parse_duration
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
@@ -45,7 +45,12 @@ def accept_meeting(
 ) -> tuple[dict[str, str], Followup | None]:
     """Validate and record the modal's meeting; return input errors or the announcement."""
     values = submitted(view)
-    meta = values["meta"]
+    incident_id = metadata_incident_id(values["meta"])
+    if incident_id is None:
+        return {
+            NudgeBlock.DATE: "This form has lost track of its incident's meeting; "
+            "run `/incident schedule` again."
+        }, None
     errors: dict[str, str] = {}
     try:
         meetings.zone(values["timezone"])
@@ -59,13 +64,16 @@ def accept_meeting(
         errors[NudgeBlock.DATE] = "Pick a date and a time."
     if errors:
         return errors, None
-    local = datetime.fromisoformat(f"{values['date']}T{values['time']}")
+    try:
+        local = datetime.strptime(f"{values['date']} {values['time']}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        return {NudgeBlock.DATE: "That is not a real date and time."}, None
     try:
         starts_at = meetings.start_time(local, values["timezone"].strip(), utcnow())
     except InvalidInput as exc:
         return {NudgeBlock.DATE: str(exc)}, None
     meetings.record_meeting(
-        int(meta["incident_id"]),
+        incident_id,
         starts_at,
         timezone=values["timezone"].strip(),
         duration=duration,
@@ -73,7 +81,7 @@ def accept_meeting(
         user_id=user_id,
         session_factory=deps.session_factory,
     )
-    return {}, Followup("nudges_announce_meeting", {"incident_id": int(meta["incident_id"])})
+    return {}, Followup("nudges_announce_meeting", {"incident_id": incident_id})
 
 
 def register(app: App, deps: Deps) -> None:
@@ -91,7 +99,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def accept_schedule_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        incident_id = int(body["actions"][0].get("value") or 0)
+        value = body["actions"][0].get("value") or ""
+        incident_id = int(value) if value.isdigit() and len(value) < 10 else 0  # not ours: 0
         with session_scope(deps.session_factory) as session:
             incident = incidents.get(incident_id, session=session)
             found = incident is not None and incident.channel_id is not None

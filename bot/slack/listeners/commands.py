@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.router import CommandInput, Followup, Outcome
+from bot.text import neutralise, truncate
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,8 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
     """Route a command to its subcommand; unknown ones get the help text."""
     entry = deps.router.subcommands.get(command.name)
     if entry is None:
-        raise InvalidInput(f"I don't know `/incident {command.name}`.\n{deps.router.help_text()}")
+        name = truncate(command.name, 40)
+        raise InvalidInput(f"I don't know `/incident {name}`.\n{deps.router.help_text()}")
     return entry.accept(command, deps)
 
 
@@ -64,8 +66,8 @@ def register(app: App, deps: Deps) -> None:
         command = parse_command(body)
         try:
             outcome = accept_command(command, deps)
-        except InvalidInput as exc:
-            ack(text=str(exc), response_type="ephemeral")
+        except InvalidInput as exc:  # the message may quote what was typed: make it inert
+            ack(text=truncate(neutralise(str(exc)), 3000), response_type="ephemeral")
             return
         if outcome.followup is not None:
             context[FOLLOWUP_KEY] = dataclasses.asdict(outcome.followup)

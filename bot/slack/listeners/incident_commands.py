@@ -15,7 +15,7 @@ from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.listeners.commands import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
-from bot.text import normalise_severity
+from bot.text import clean_text, neutralise, normalise_severity
 
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)  # "3 nodes down" is a title
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -109,7 +109,10 @@ def register(router: CommandRouter) -> None:
         )
         return Outcome(
             followup=followup(
-                "post_update", incident_id=incident_id, text=cmd.args.strip(), author_id=cmd.user_id
+                "post_update",
+                incident_id=incident_id,
+                text=clean_text(cmd.args).strip(),
+                author_id=cmd.user_id,
             )
         )
 
@@ -193,7 +196,7 @@ def register(router: CommandRouter) -> None:
 
     @router.subcommand("help", usage="/incident help", summary="show this help")
     def help_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        return Outcome(reply=deps.router.help_text())
+        return Outcome(reply=neutralise(deps.router.help_text()))  # `<title>` is not markup
 
     @router.followup("open_declare_modal")
     def open_declare_modal(
