@@ -22,7 +22,7 @@ from bot.incidents.jobs import reconcile_activity, resume_incidents
 from bot.integrations.ports import AuthError, IntegrationError
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
-from bot.web import Route, WebApp
+from bot.web import MAX_BODY, Route, WebApp
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +74,28 @@ def start_scheduler(bot: Bot) -> BackgroundScheduler:
     return scheduler
 
 
+def server_options(*, threads: int = 8) -> dict[str, Any]:
+    """Return waitress's limits, chosen rather than inherited (see the README's Deploying).
+
+    Waitress reads each request whole before a worker thread sees it, so idle or slow
+    clients hold only a connection slot. The defaults (100 connections, a 120 s idle timeout)
+    let 100 idle sockets lock everyone out, /healthz included; here 1,000 slots (poll(), not
+    select(), so more than 1,024 descriptors work) and a 30 s idle timeout, swept every 10 s.
+    Bodies over 1 MiB get waitress's own 413 before they are buffered.
+    """
+    return {
+        "threads": threads,
+        "connection_limit": 1000,
+        "channel_timeout": 30,
+        "cleanup_interval": 10,
+        "asyncore_use_poll": True,
+        "backlog": 1024,
+        "max_request_header_size": 64 * 1024,
+        "max_request_body_size": MAX_BODY + 64 * 1024,
+        "ident": "sevbot",
+    }
+
+
 def serve_http(bot: Bot, *, threads: int = 8) -> None:
     """Serve the WSGI app with waitress (a production server) until interrupted."""
     from waitress import serve
@@ -81,7 +103,7 @@ def serve_http(bot: Bot, *, threads: int = 8) -> None:
     log.info("http_listening", port=bot.settings.port)
     # Stop gracefully on SIGTERM (Kubernetes, Heroku): unwind so the caller can flush and close.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(bot.web, host="0.0.0.0", port=bot.settings.port, threads=threads, ident="sevbot")
+    serve(bot.web, host="0.0.0.0", port=bot.settings.port, **server_options(threads=threads))
 
 
 def serve_socket_mode(bot: Bot, *, block: bool) -> object:
