@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -109,10 +110,30 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply pending migrations up to revision."""
-    from alembic import command
+    """Apply pending migrations up to revision; Alembic logs only when one actually runs."""
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # its set-up chatter comes before we know
+    try:
+        from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+        config = alembic_config(engine)
+        if revision != "head" or not at_head(engine, config):
+            alembic_log.setLevel(level)
+        command.upgrade(config, revision)
+    finally:
+        alembic_log.setLevel(level)
+
+
+def at_head(engine: Engine, config: Any) -> bool:
+    """Say whether the database is already at the newest revision(s)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == heads
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

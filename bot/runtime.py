@@ -19,9 +19,9 @@ from bot.app import create_app
 from bot.db import migrate
 from bot.deps import Deps, build_deps
 from bot.incidents.jobs import reconcile_activity, resume_incidents
-from bot.integrations.ports import AuthError, IntegrationError
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
+from bot.startup import quiet_slack_retries
 from bot.web import MAX_BODY, Route, WebApp
 
 log = structlog.get_logger(__name__)
@@ -49,12 +49,10 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     """Migrate the database and build the app, the WSGI app and the job list."""
     deps = deps or build_deps(settings)
     migrate(deps.engine)
-    try:  # learn the bot's identity now, so the first Slack request is not held up by it
+    # Learn the bot's identity now, so the first Slack request is not held up by it; a token
+    # Slack refuses, or a Slack that cannot be reached, stops the start (see bot.startup).
+    with quiet_slack_retries():
         deps.chat.identity()
-    except AuthError:
-        raise
-    except IntegrationError as exc:
-        log.warning("slack_identity_unavailable", problem=str(exc))
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
