@@ -14,9 +14,9 @@ def _settings() -> Settings:
         settings = load_settings()
     except ConfigError as exc:  # one line: the key, the problem and where it came from
         raise click.ClickException(" ".join(str(exc).split())) from None
-    from bot.logs import configure_logging
+    from bot.logs import configure_logging, secret_values
 
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     return settings
 
 
