@@ -97,6 +97,7 @@ def format_duration(seconds: float) -> str:
     return " ".join(shown) if shown else f"{secs}s"
 
 
+UNKNOWN_USER = "(unknown user)"
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,39}$")
 
 
@@ -112,4 +113,4 @@ def mention(user_id: object) -> str:
     """
     if is_slack_id(user_id) and str(user_id)[0] in "UW":
         return f"<@{user_id}>"
-    return "(unknown user)"
+    return UNKNOWN_USER

@@ -24,6 +24,7 @@ from bot.incidents.declare import validate_severity
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot, validate_update_text
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.settings import Settings
+from bot.text import mention
 
 log = structlog.get_logger(__name__)
 
@@ -170,7 +171,7 @@ def assign_role(
         incident = _open_incident(channel_id, session)
         old = incident.role_holder(role)
         if old == user_id:
-            raise InvalidInput(f"<@{user_id}> is already {role}.")
+            raise InvalidInput(f"{mention(user_id)} is already {role}.")
         setattr(incident, f"{role}_id", user_id)
         return _record_change(
             session,
@@ -180,7 +181,7 @@ def assign_role(
             field=role,
             old=old,
             new=user_id,
-            text=f"{role.capitalize()} is now <@{user_id}>",
+            text=f"{role.capitalize()} is now {mention(user_id)}",
             data={"role": role, "from": old, "to": user_id},
         )
 

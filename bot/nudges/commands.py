@@ -13,6 +13,7 @@ from bot.nudges import meetings
 from bot.nudges.modal import schedule_modal
 from bot.postmortems import service as postmortems
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome, Subcommand
+from bot.text import mention
 
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -167,7 +168,7 @@ def register(router: CommandRouter) -> None:
     def postmortem_done(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
         deps.bus.publish(PostmortemCompleted(incident_id))
         deps.chat.post_message(
-            channel_id, f":white_check_mark: <@{user_id}> marked the postmortem complete."
+            channel_id, f":white_check_mark: {mention(user_id)} marked the postmortem complete."
         )
 
     @router.followup("nudges_open_schedule_modal")

@@ -20,6 +20,7 @@ from bot.settings import parse_duration
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
 from bot.slack.router import Followup
+from bot.text import mention
 
 
 def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
@@ -36,7 +37,7 @@ def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
         if incident_id is None:
             return None
         service.snooze(incident_id, session=session, until=until, by=user, now=now)
-    text = f":zzz: <@{user}> snoozed update nudges for {SNOOZE_CHOICES[choice]}."
+    text = f":zzz: {mention(user)} snoozed update nudges for {SNOOZE_CHOICES[choice]}."
     return Followup("nudges_say", {"channel_id": channel, "text": text})
 
 

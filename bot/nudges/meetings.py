@@ -20,7 +20,7 @@ from bot.nudges.ics import Invitation, build_ics, meeting_uid
 from bot.nudges.models import Meeting
 from bot.postmortems import service as postmortems
 from bot.settings import Settings
-from bot.text import format_duration, truncate
+from bot.text import format_duration, mention, truncate
 
 _WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(\S+))?$")
 MAX_ATTENDEE_LOOKUPS = 100
@@ -196,13 +196,13 @@ def announce_meeting(
     duration = timedelta(seconds=seconds)
     if cancelled:
         text = (
-            f":x: <@{by}> cancelled the postmortem meeting of INC-{number} ({when}). "
+            f":x: {mention(by)} cancelled the postmortem meeting of INC-{number} ({when}). "
             "Scheduling nudges resume."
         )
     else:
         verb = "scheduled" if sequence == 0 else "moved"
         text = (
-            f":calendar: <@{by}> {verb} the postmortem meeting of INC-{number}: {when} "
+            f":calendar: {mention(by)} {verb} the postmortem meeting of INC-{number}: {when} "
             f"({local:%Y-%m-%d %H:%M} {tz}, {format_duration(duration.total_seconds())}). "
             "Add the invitation to your calendar."
         )

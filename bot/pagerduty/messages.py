@@ -11,8 +11,8 @@ from typing import Any
 from bot.integrations.ports import Message
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
 from bot.pagerduty.ids import PdAction
+from bot.text import mention, truncate
 from bot.text import neutralise_external as neutralise
-from bot.text import truncate
 
 SECTION_LIMIT = 3000
 
@@ -172,7 +172,7 @@ def oncall_message(people: list[OncallPerson], query: str | None) -> Message:
     lines = [f"*On call now{scope}:*"]
     for p in people:
         who = (
-            f"<@{p.slack_user_id}>"
+            mention(p.slack_user_id)
             if p.slack_user_id
             else f"{neutralise(p.name)} (not found in Slack)"
         )
