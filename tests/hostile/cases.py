@@ -269,6 +269,7 @@ def _slash_cases() -> list[Case]:
         Case("update-10k", slash("update " + LONG, "open"), says="limit is 8000"),
         Case("update-nul", slash("update rolled \x00back", "open"), changes=True),
         Case("update-empty", slash("update", "open"), says="write the update"),
+        Case("update-5mb", slash("update " + "y" * 5_000_000, "open"), 413),
         Case("update-sql", slash("update 1; DELETE FROM incidents", "open"), changes=True),
         Case("update-korean-emoji", slash("update 롤백 완료 ✅", "open"), changes=True),
         Case("update-payload", slash("update payload=%7B%7D", "open"), changes=True),

@@ -83,3 +83,11 @@ def test_hostile_request(sweep: Sweep, case: Case) -> None:
 
 def test_the_sweep_is_big_enough() -> None:
     assert len(CASES) >= 120
+
+
+def test_the_servers_own_count_shows_no_5xx_after_the_sweep(sweep: Sweep) -> None:
+    with urllib.request.urlopen(sweep.server.url + "/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    counted = [line for line in metrics.splitlines() if line.startswith("sevbot_http_requests_")]
+    assert len(counted) > 5  # the sweep's requests were counted
+    assert not [line for line in counted if 'status="5' in line], counted
