@@ -351,6 +351,7 @@ def _event_cases() -> list[Case]:
         Case("event-deep-object", slack_raw(NESTED_OBJECT), 400, says="nested"),
         Case("event-not-utf8", slack_raw(b'{"type": "event_callback", "x": "\xff\xfe"}'), 401),
         Case("event-form-garbage", slack_raw("a=b&c=d", FORM), 400),
+        Case("ssl-check", slack_raw("ssl_check=1&token=x", FORM)),
         Case("event-no-event", event(lambda s: {"type": "event_callback"}, envelope=False), 400),
         Case(
             "event-as-string",
