@@ -12,11 +12,11 @@ from bot.settings import ConfigError, Settings, load_settings
 def _settings() -> Settings:
     try:
         settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    from bot.logs import configure_logging
+    except ConfigError as exc:  # one line: the key, the problem and where it came from
+        raise click.ClickException(" ".join(str(exc).split())) from None
+    from bot.logs import configure_logging, secret_values
 
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
     from bot.observability.tracing import configure_tracing
 
     try:
@@ -38,11 +38,12 @@ def _require_slack(settings: Settings) -> None:
 def _assemble(settings: Settings) -> Any:
     from bot.features import build_full_deps
     from bot.runtime import assemble
+    from bot.startup import explain
 
     try:
         return assemble(settings, build_full_deps(settings))
-    except Exception as exc:  # a database that cannot be reached or migrated
-        raise click.ClickException(f"could not start: {exc}") from exc
+    except Exception as exc:  # a database or Slack that cannot be reached, a refused token
+        raise click.ClickException(explain(exc, settings)) from None
 
 
 class _SevbotGroup(click.Group):
@@ -108,8 +109,10 @@ def migrate() -> None:
     from bot.db import migrate as apply
 
     settings = _settings()
+    from bot.startup import explain
+
     try:
         apply(make_engine(settings.database_url))
     except Exception as exc:
-        raise click.ClickException(f"migration failed: {exc}") from exc
+        raise click.ClickException(explain(exc, settings)) from None
     click.echo("database is up to date")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -152,18 +153,45 @@ MIGRATION_LOCK_ID = 0x5EB0_0DB1  # pg advisory lock key: one migrating replica a
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply pending migrations up to revision; replicas starting together take turns."""
-    from alembic import command
+    """Apply pending migrations up to revision; replicas starting together take turns.
 
+    Alembic logs only when a migration actually runs.
+    """
     if engine.dialect.name != "postgresql":
-        command.upgrade(alembic_config(engine), revision)
+        _upgrade(engine, revision)
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_ID})
         try:
-            command.upgrade(alembic_config(engine), revision)
+            _upgrade(engine, revision)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_ID})
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # its set-up chatter comes before we know
+    try:
+        from alembic import command
+
+        config = alembic_config(engine)
+        if revision != "head" or not at_head(engine, config):
+            alembic_log.setLevel(level)
+        command.upgrade(config, revision)
+    finally:
+        alembic_log.setLevel(level)
+
+
+def at_head(engine: Engine, config: Any) -> bool:
+    """Say whether the database is already at the newest revision(s)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == heads
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

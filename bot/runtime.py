@@ -21,13 +21,13 @@ from bot.db import migrate, session_scope
 from bot.deps import Deps, build_deps
 from bot.incidents import service as incident_service
 from bot.incidents.jobs import reconcile_activity, resume_incidents
-from bot.integrations.ports import AuthError, IntegrationError
 from bot.outbox import service as outbox
 from bot.postmortems import service as postmortem_service
 from bot.scheduler import Job, build_scheduler, every
 from bot.settings import Settings
 from bot.socket_mode import SocketModeConnection, open_socket_mode
-from bot.web import Route, WebApp
+from bot.startup import quiet_slack_retries
+from bot.web import MAX_BODY, Route, WebApp
 
 log = structlog.get_logger(__name__)
 
@@ -58,12 +58,10 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     """Migrate the database and build the app, the WSGI app and the job list."""
     deps = deps or build_deps(settings)
     migrate(deps.engine)
-    try:  # learn the bot's identity now, so the first Slack request is not held up by it
+    # Learn the bot's identity now, so the first Slack request is not held up by it; a token
+    # Slack refuses, or a Slack that cannot be reached, stops the start (see bot.startup).
+    with quiet_slack_retries():
         deps.chat.identity()
-    except AuthError:
-        raise
-    except IntegrationError as exc:
-        log.warning("slack_identity_unavailable", problem=str(exc))
     gate = AckGate()
     executor = AckFirstExecutor(gate, max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
@@ -97,6 +95,28 @@ def start_scheduler(bot: Bot) -> BackgroundScheduler:
     return scheduler
 
 
+def server_options(*, threads: int = HTTP_THREADS) -> dict[str, Any]:
+    """Return waitress's limits, chosen rather than inherited (see the README's Deploying).
+
+    Waitress reads each request whole before a worker thread sees it, so idle or slow
+    clients hold only a connection slot. The defaults (100 connections, a 120 s idle timeout)
+    let 100 idle sockets lock everyone out, /healthz included; here 1,000 slots (poll(), not
+    select(), so more than 1,024 descriptors work) and a 30 s idle timeout, swept every 10 s.
+    Bodies over 1 MiB get waitress's own 413 before they are buffered.
+    """
+    return {
+        "threads": threads,
+        "connection_limit": 1000,
+        "channel_timeout": 30,
+        "cleanup_interval": 10,
+        "asyncore_use_poll": True,
+        "backlog": 1024,
+        "max_request_header_size": 64 * 1024,
+        "max_request_body_size": MAX_BODY + 64 * 1024,
+        "ident": "sevbot",
+    }
+
+
 def serve_http(bot: Bot, *, threads: int = HTTP_THREADS) -> None:
     """Serve the WSGI app with waitress (a production server) until interrupted."""
     from waitress import serve
@@ -104,7 +124,7 @@ def serve_http(bot: Bot, *, threads: int = HTTP_THREADS) -> None:
     log.info("http_listening", port=bot.settings.port)
     # Stop gracefully on SIGTERM (Kubernetes, Heroku): unwind so the caller can flush and close.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(bot.web, host="0.0.0.0", port=bot.settings.port, threads=threads, ident="sevbot")
+    serve(bot.web, host="0.0.0.0", port=bot.settings.port, **server_options(threads=threads))
 
 
 def serve_socket_mode(bot: Bot) -> SocketModeConnection:

@@ -314,7 +314,10 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"]) or "settings"
             problems.append(f"{key}: {error['msg']}")
-        raise ConfigError(f"invalid configuration ({source}):\n  " + "\n  ".join(problems)) from exc
+        raise ConfigError(
+            f"invalid configuration ({source}): " + "; ".join(problems) + ". Fix the file, or "
+            "set the environment variable of the same name in upper case."
+        ) from exc
 
 
 __all__ = ["AliasChoices", "ConfigError", "Duration", "Settings", "load_settings", "parse_duration"]

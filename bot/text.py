@@ -44,6 +44,15 @@ def neutralise_plain(text: str) -> str:
     return _BROADCAST.sub(lambda m: "@" + ZWSP + m.group(1), text)
 
 
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop what no one types on purpose: control characters (tab and newline stay),
+    bidirectional overrides that disguise text, and lone surrogates no database can store."""
+    return _INVISIBLE.sub("", text)
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut text to at most limit characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -86,3 +95,22 @@ def format_duration(seconds: float) -> str:
     parts = [(days, "d"), (hours, "h"), (minutes, "m")]
     shown = [f"{value}{unit}" for value, unit in parts if value][:2]
     return " ".join(shown) if shown else f"{secs}s"
+
+
+UNKNOWN_USER = "(unknown user)"
+_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,39}$")
+
+
+def is_slack_id(value: object) -> bool:
+    """Say whether a value looks like a Slack id (U…, W…, C…, T…): capitals and digits only."""
+    return isinstance(value, str) and bool(_SLACK_ID.match(value))
+
+
+def mention(user_id: object) -> str:
+    """Render a user mention, or inert text when the value is not a Slack user id.
+
+    A stored id of ``<!channel>`` would otherwise become ``<@<!channel>>`` and ping everyone.
+    """
+    if is_slack_id(user_id) and str(user_id)[0] in "UW":
+        return f"<@{user_id}>"
+    return UNKNOWN_USER

@@ -7,14 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import structlog
 from prometheus_client import Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.acks import AckGate
 from bot.db import ping
 from bot.observability.metrics import build_registry
+from bot.slack.envelope import MalformedRequest, parse_body, shape_problem
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -43,6 +45,8 @@ class HttpResponse:
 
 Route = Callable[[HttpRequest], HttpResponse]
 MAX_BODY = 1024 * 1024
+SLACK_PATH = "/slack/events"
+log = structlog.get_logger(__name__)
 
 _REASONS = {
     200: "OK",
@@ -51,6 +55,7 @@ _REASONS = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    411: "Length Required",
     413: "Payload Too Large",
     503: "Service Unavailable",
 }
@@ -71,7 +76,9 @@ class WebApp:
         # slack=False: only /healthz and /metrics (a worker or a Socket Mode process).
         self.serves_slack = slack
         self.gate = gate or AckGate()
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.app = app
+        secret = deps.settings.slack_signing_secret
+        self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         self.deps = deps
         self.routes: dict[str, Route] = dict(routes or {})
         self.registry = build_registry(deps.session_factory)
@@ -95,9 +102,6 @@ class WebApp:
             return start_response(status, headers)  # type: ignore[arg-type]
 
         try:
-            if path == "/slack/events" and self.serves_slack:
-                with self.gate.acking():
-                    return self.slack(environ, recording_start)  # type: ignore[arg-type]
             return self._plain(path, environ, recording_start)
         finally:
             self.requests.labels(route, status_holder[0] if status_holder else "500").inc()
@@ -107,27 +111,23 @@ class WebApp:
         self, path: str, environ: WSGIEnvironment, start_response: Callable[..., object]
     ) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz":
+        response: HttpResponse | None = None
+        if path in {"/healthz", "/metrics"} and method not in {"GET", "HEAD"}:
+            response = HttpResponse(405, b"use GET")
+        elif path == "/healthz":
             ok = ping(self.deps.engine)
             response = HttpResponse(200 if ok else 503, b"ok" if ok else b"database unavailable")
         elif path == "/metrics":
             response = HttpResponse(200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
-        elif path in self.routes:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            if length > MAX_BODY:
-                response = HttpResponse(413, b"request body too large")
-            elif method != "POST":
-                response = HttpResponse(405, b"use POST")
+        elif path in self.routes or (path == SLACK_PATH and self.serves_slack):
+            request = read_request(environ, method, path)
+            if isinstance(request, HttpResponse):
+                response = request
+            elif path == SLACK_PATH:
+                with self.gate.acking():
+                    response = self._slack(request)
             else:
-                body = environ["wsgi.input"].read(length) if length else b""
-                headers = {
-                    k[5:].replace("_", "-").lower(): v
-                    for k, v in environ.items()
-                    if k.startswith("HTTP_")
-                }
-                if environ.get("CONTENT_TYPE"):
-                    headers["content-type"] = environ["CONTENT_TYPE"]
-                response = self.routes[path](HttpRequest(method, path, headers, body))
+                response = self.routes[path](request)
         else:
             response = HttpResponse(404, b"not found")
         reason = _REASONS.get(response.status, "Unknown")
@@ -136,3 +136,60 @@ class WebApp:
             [("Content-Type", response.content_type), ("Content-Length", str(len(response.body)))],
         )
         return [response.body]
+
+    def _slack(self, request: HttpRequest) -> HttpResponse:
+        """Verify, parse and shape-check a Slack request, then hand it to Bolt.
+
+        The signature is checked on the raw bytes before anything parses them, and a refused
+        request is logged without its body (a body can be megabytes, or forge log lines).
+        """
+        if not self._signed(request):
+            log.warning("slack_request_refused", reason="bad_signature", size=len(request.body))
+            return HttpResponse(401, b"invalid or missing Slack signature")
+        try:
+            body = parse_body(request.body.decode("utf-8"), request.headers.get("content-type"))
+            problem = shape_problem(body)
+        except (UnicodeDecodeError, MalformedRequest) as exc:
+            problem = str(exc) if isinstance(exc, MalformedRequest) else "body is not UTF-8"
+        if problem:
+            log.warning("slack_request_refused", reason="malformed", problem=problem)
+            return HttpResponse(400, f"malformed Slack request: {problem}".encode())
+        # Already verified and parsed: hand Bolt the parsed body. Bolt only accepts a dict body
+        # in its "socket_mode" mode, which differs from "http" only in skipping the signature
+        # check done above; Bolt's own parser would misread a command that contains "payload".
+        result = self.app.dispatch(
+            BoltRequest(body=body, headers=dict(request.headers), mode="socket_mode")
+        )
+        content_type = (result.headers.get("content-type") or ["text/plain; charset=utf-8"])[0]
+        return HttpResponse(result.status, (result.body or "").encode(), content_type)
+
+    def _signed(self, request: HttpRequest) -> bool:
+        if self.verifier is None:
+            return False
+        try:
+            return self.verifier.is_valid(
+                request.body,
+                request.headers.get("x-slack-request-timestamp"),
+                request.headers.get("x-slack-signature"),
+            )
+        except (ValueError, TypeError):  # a timestamp that is not a number, a non-ASCII signature
+            return False
+
+
+def read_request(environ: WSGIEnvironment, method: str, path: str) -> HttpRequest | HttpResponse:
+    """Read a POST body of at most MAX_BODY bytes, or return the 4xx that refuses it."""
+    if method != "POST":
+        return HttpResponse(405, b"use POST")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponse(400, b"bad Content-Length")
+    if length > MAX_BODY:
+        return HttpResponse(413, b"request body too large (limit 1 MiB)")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return HttpRequest(method, path, headers, body)

@@ -104,10 +104,11 @@ def register(router: CommandRouter) -> None:
         "followup",
         usage=f"{flows.ADD_USAGE} | followup done <id>",
         summary="add a follow-up to this incident, or mark one done",
-        idempotent=True,  # a repeated trigger id answers "Already added"
+        repeatable=True,  # a repeated trigger id answers "Already added"
     )(accept_followup)
     router.subcommand(
         "followups",
+        repeatable=True,
         usage="/incident followups [mine | all]",
         summary="open follow-ups of this incident (or yours), each with [Done] and [Won't do]",
     )(accept_followups)

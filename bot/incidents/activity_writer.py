@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.incidents.service import message_statements
 
@@ -87,6 +88,32 @@ class ActivityWriter:
                     item.set_result(None)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._commit(rows)
+                return
+            except (OperationalError, InterfaceError) as exc:  # a busy or unreachable database
+                log.warning(
+                    "activity_write_failed", rows=len(rows), attempt=attempt, problem=str(exc)
+                )
+                time.sleep(min(2.0**attempt * 0.1, 5.0))
+            except Exception as exc:  # a row the database refuses: keep the others
+                log.warning("activity_batch_refused", rows=len(rows), problem=str(exc)[:200])
+                self._write_each(rows)
+                return
+        log.error("activity_write_gave_up", rows=len(rows))  # reconciled at the next start
+
+    def _write_each(self, rows: list[dict[str, Any]]) -> None:
+        """Commit rows one at a time, so one bad row never costs the good ones."""
+        for row in rows:
+            try:
+                self._commit([row])
+            except Exception as exc:
+                log.warning(
+                    "activity_row_dropped", incident_id=row["incident_id"], problem=str(exc)[:200]
+                )
+
+    def _commit(self, rows: list[dict[str, Any]]) -> None:
         record, clock = message_statements(self.engine.dialect.name)
         # The newest message of each incident moves its activity clock.
         newest: dict[int, dict[str, Any]] = {}
@@ -94,15 +121,6 @@ class ActivityWriter:
             seen = newest.get(row["incident_id"])
             if seen is None or row["posted_at"] > seen["posted_at"]:
                 newest[row["incident_id"]] = row
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(record, rows)
-                    connection.execute(clock, list(newest.values()))
-                return
-            except Exception as exc:  # a busy or unreachable database
-                log.warning(
-                    "activity_write_failed", rows=len(rows), attempt=attempt, problem=str(exc)
-                )
-                time.sleep(min(2.0**attempt * 0.1, 5.0))
-        log.error("activity_write_gave_up", rows=len(rows))  # reconciled at the next start
+        with self.engine.begin() as connection:
+            connection.execute(record, rows)
+            connection.execute(clock, list(newest.values()))

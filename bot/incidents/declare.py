@@ -23,7 +23,7 @@ from bot.integrations.ports import ChatError, IntegrationError
 from bot.observability.tracing import traced
 from bot.outbox import service as outbox
 from bot.settings import Settings
-from bot.text import channel_name
+from bot.text import channel_name, clean_text
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,7 @@ class DeclareRequest:
 
 def validate_title(title: str, settings: Settings) -> str:
     """Return the stripped title or raise InvalidInput with the rule it broke."""
-    title = " ".join(title.split())
+    title = " ".join(clean_text(title).split())
     if not title:
         raise InvalidInput("Please give the incident a title.")
     if len(title) > settings.title_max_length:

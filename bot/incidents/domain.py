@@ -6,10 +6,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.incidents.models import Incident, TimelineEntry
+from bot.text import clean_text
+
+UPDATE_MAX_LENGTH = 8000  # posted across several 3,000-character blocks; more is a document
 
 
 class InvalidInput(Exception):
     """A user's input is invalid; the message tells them how to do it right."""
+
+
+def validate_update_text(text: str) -> str:
+    """Return the cleaned update text, or raise InvalidInput when it is empty or too long."""
+    text = clean_text(text).strip()
+    if not text:
+        raise InvalidInput(
+            "Please write the update, e.g. `/incident update Rolled back the deploy`."
+        )
+    if len(text) > UPDATE_MAX_LENGTH:
+        raise InvalidInput(
+            f"The update is {len(text)} characters long; the limit is {UPDATE_MAX_LENGTH}. "
+            "Please shorten it, or post the details as a message in the channel."
+        )
+    return text
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from bot.db import session_scope, utcnow
 from bot.incidents import announce, service
 from bot.incidents.context import IncidentChanged, IncidentContext, IncidentResolved
 from bot.incidents.declare import validate_severity
-from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
+from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot, validate_update_text
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.observability.tracing import traced
+from bot.text import mention
 
 log = structlog.get_logger(__name__)
 
@@ -78,11 +79,7 @@ def _record_change(
 @traced("update")
 def record_update(channel_id: str, text: str, author_id: str, *, ctx: IncidentContext) -> Change:
     """Record a status update in the timeline, with its posts, and return what to deliver."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput(
-            "Please write the update, e.g. `/incident update Rolled back the deploy`."
-        )
+    text = validate_update_text(text)
     with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         now = utcnow()
@@ -162,7 +159,7 @@ def assign_role(
         incident = _open_incident(channel_id, session)
         old = incident.role_holder(role)
         if old == user_id:
-            raise InvalidInput(f"<@{user_id}> is already {role}.")
+            raise InvalidInput(f"{mention(user_id)} is already {role}.")
         setattr(incident, f"{role}_id", user_id)
         change = _record_change(
             session,
@@ -171,7 +168,7 @@ def assign_role(
             IncidentChanged(incident.id, role, old, user_id),
             ctx,
             kind="role",
-            text=f"{role.capitalize()} is now <@{user_id}>",
+            text=f"{role.capitalize()} is now {mention(user_id)}",
             data={"role": role, "from": old, "to": user_id},
         )
         invite = announce.queue_role_invite(session, incident, user_id, role, actor_id)

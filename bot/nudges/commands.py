@@ -16,6 +16,7 @@ from bot.outbox import service as outbox
 from bot.outbox.service import Outgoing
 from bot.postmortems import service as postmortems
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome, Subcommand
+from bot.text import mention
 
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -116,7 +117,9 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
                     key=done,
                     kind=POSTMORTEM_COMPLETE_POST,
                     target=cmd.channel_id,
-                    text=f":white_check_mark: <@{cmd.user_id}> marked the postmortem complete.",
+                    text=(
+                        f":white_check_mark: {mention(cmd.user_id)} marked the postmortem complete."
+                    ),
                     incident_id=incident_id,
                 ),
                 event_row(f"{done}:event", incident_id, PostmortemCompleted(incident_id)),

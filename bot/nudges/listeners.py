@@ -15,11 +15,12 @@ from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings, service
 from bot.nudges.commands import parse_meeting_duration
 from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock, NudgeCallback
-from bot.nudges.modal import submitted
+from bot.nudges.modal import metadata_incident_id, submitted
 from bot.settings import parse_duration
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
 from bot.slack.router import Followup
+from bot.text import mention
 
 
 def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
@@ -36,7 +37,7 @@ def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
         if incident_id is None:
             return None
         service.snooze(incident_id, session=session, until=until, by=user, now=now)
-    text = f":zzz: <@{user}> snoozed update nudges for {SNOOZE_CHOICES[choice]}."
+    text = f":zzz: {mention(user)} snoozed update nudges for {SNOOZE_CHOICES[choice]}."
     return Followup("nudges_say", {"channel_id": channel, "text": text})
 
 
@@ -45,7 +46,12 @@ def accept_meeting(
 ) -> tuple[dict[str, str], Followup | None]:
     """Validate and record the modal's meeting; return input errors or the announcement."""
     values = submitted(view)
-    meta = values["meta"]
+    incident_id = metadata_incident_id(values["meta"])
+    if incident_id is None:
+        return {
+            NudgeBlock.DATE: "This form has lost track of its incident's meeting; "
+            "run `/incident schedule` again."
+        }, None
     errors: dict[str, str] = {}
     try:
         meetings.zone(values["timezone"])
@@ -59,13 +65,16 @@ def accept_meeting(
         errors[NudgeBlock.DATE] = "Pick a date and a time."
     if errors:
         return errors, None
-    local = datetime.fromisoformat(f"{values['date']}T{values['time']}")
+    try:
+        local = datetime.strptime(f"{values['date']} {values['time']}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        return {NudgeBlock.DATE: "That is not a real date and time."}, None
     try:
         starts_at = meetings.start_time(local, values["timezone"].strip(), utcnow())
     except InvalidInput as exc:
         return {NudgeBlock.DATE: str(exc)}, None
     keys = meetings.record_meeting(
-        int(meta["incident_id"]),
+        incident_id,
         starts_at,
         timezone=values["timezone"].strip(),
         duration=duration,
@@ -91,7 +100,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def accept_schedule_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        incident_id = int(body["actions"][0].get("value") or 0)
+        value = body["actions"][0].get("value") or ""
+        incident_id = int(value) if value.isdigit() and len(value) < 10 else 0  # not ours: 0
         with session_scope(deps.session_factory) as session:
             incident = incidents.get(incident_id, session=session)
             found = incident is not None and incident.channel_id is not None

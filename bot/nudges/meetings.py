@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,12 +25,13 @@ from bot.outbox import service as outbox
 from bot.outbox.service import Claimed, Outgoing
 from bot.postmortems import service as postmortems
 from bot.settings import Settings
-from bot.text import format_duration
+from bot.text import format_duration, mention, truncate
 
 log = structlog.get_logger(__name__)
 MEETING_ANNOUNCEMENT = "meeting_announcement"
 _WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(\S+))?$")
 MAX_ATTENDEE_LOOKUPS = 100
+MAX_AHEAD = timedelta(days=366)  # further out is a typo (and year 9999 cannot be announced)
 SCHEDULE_USAGE = (
     "`/incident schedule YYYY-MM-DD HH:MM [IANA timezone]` or `/incident schedule cancel`"
 )
@@ -61,12 +63,24 @@ def parse_when(args: str) -> Slot:
 
 def zone(name: str) -> ZoneInfo:
     """Return an IANA timezone, or explain that it is unknown."""
+    name = name.strip()
+    problem = InvalidInput(
+        f"`{truncate(name, 60)}` is not an IANA timezone name; "
+        "use one like `Europe/Berlin` or `UTC`."
+    )
+    # Only names IANA lists: a directory (`America`) or a 300-character name is not a zone,
+    # and must not reach the file system as a path.
+    if name not in _zone_names():
+        raise problem
     try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"`{name}` is not an IANA timezone name; use one like `Europe/Berlin` or `UTC`."
-        ) from None
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise problem from None
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def start_time(local: datetime, timezone: str, now: datetime) -> datetime:
@@ -75,6 +89,10 @@ def start_time(local: datetime, timezone: str, now: datetime) -> datetime:
     if starts_at <= now:
         raise InvalidInput(
             f"{local:%Y-%m-%d %H:%M} ({timezone}) is in the past. Pick a future date and time."
+        )
+    if starts_at - now > MAX_AHEAD:
+        raise InvalidInput(
+            f"{local:%Y-%m-%d %H:%M} is too far ahead; schedule the meeting within a year from now."
         )
     return starts_at
 
@@ -85,13 +103,7 @@ def user_timezone(chat: ChatPort, user_id: str, settings: Settings) -> str:
         tz = chat.user(user_id).tz
     except IntegrationError:
         tz = None
-    if tz:
-        try:
-            ZoneInfo(tz)
-            return tz
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return settings.default_timezone
+    return tz if tz and tz in _zone_names() else settings.default_timezone
 
 
 def incident_for_channel(channel_id: str, *, session: Session) -> Incident:
@@ -228,13 +240,13 @@ def announce_meeting(
     duration = timedelta(seconds=seconds)
     if cancelled:
         text = (
-            f":x: <@{by}> cancelled the postmortem meeting of INC-{number} ({when}). "
+            f":x: {mention(by)} cancelled the postmortem meeting of INC-{number} ({when}). "
             "Scheduling nudges resume."
         )
     else:
         verb = "scheduled" if sequence == 0 else "moved"
         text = (
-            f":calendar: <@{by}> {verb} the postmortem meeting of INC-{number}: {when} "
+            f":calendar: {mention(by)} {verb} the postmortem meeting of INC-{number}: {when} "
             f"({local:%Y-%m-%d %H:%M} {tz}, {format_duration(duration.total_seconds())}). "
             "Add the invitation to your calendar."
         )

@@ -18,13 +18,13 @@ from bot.nudges import rules
 from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock
 from bot.nudges.rules import Due, Facts
 from bot.slack.ids import Action
-from bot.text import format_duration, neutralise
+from bot.text import format_duration, mention, neutralise
 
 Message = tuple[str, list[dict[str, Any]]]
 
 
 def _mention(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "Someone"
+    return mention(user_id) if user_id else "Someone"
 
 
 def _label(facts: Facts) -> str:

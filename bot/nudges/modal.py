@@ -91,5 +91,19 @@ def submitted(view: dict[str, Any]) -> dict[str, Any]:
         "duration": element(NudgeBlock.DURATION, NudgeAction.DURATION).get("value") or "",
         "attendees": element(NudgeBlock.ATTENDEES, NudgeAction.ATTENDEES).get("selected_users")
         or [],
-        "meta": json.loads(view.get("private_metadata") or "{}"),
+        "meta": _metadata(view.get("private_metadata")),
     }
+
+
+def _metadata(raw: object) -> dict[str, Any]:
+    try:
+        decoded = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except (ValueError, RecursionError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def metadata_incident_id(meta: dict[str, Any]) -> int | None:
+    """Return the incident id the modal was opened for, or None when it is not a sane one."""
+    value = meta.get("incident_id")
+    return value if isinstance(value, int) and 0 < value < 2**31 else None

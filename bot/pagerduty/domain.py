@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.settings import Settings
 
@@ -101,6 +102,8 @@ class PdOncall:
 
 def parse_time(value: str) -> datetime:
     """Parse PagerDuty's ISO 8601 timestamps ('Z' or an offset) into aware UTC datetimes."""
+    if not isinstance(value, str):
+        raise TypeError("a time must be an ISO 8601 string")
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
@@ -126,16 +129,57 @@ def _name(ref: dict[str, Any] | None) -> str:
     return str(ref.get("name") or ref.get("summary") or ref.get("email") or ref.get("id") or "")
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """Return a JSON object field ({} when absent); raise TypeError for any other type."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _objs(value: Any) -> list[dict[str, Any]]:
+    """Return a JSON list of objects ([] when absent); raise TypeError for any other shape."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return [_obj(item) for item in value]
+
+
+def safe_web_url(value: Any) -> str:
+    """Return a PagerDuty web link fit to post, or '' for anything else.
+
+    Only https links to pagerduty.com (and its subdomains) are kept, and none with characters
+    that end a Slack link early: a crafted ``https://evil.example|<!channel>`` is dropped.
+    """
+    if not isinstance(value, str) or len(value) > 500 or re.search(r"[\s<>|]", value):
+        return ""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    ok = parts.scheme == "https" and (host == "pagerduty.com" or host.endswith(".pagerduty.com"))
+    return value if ok else ""
+
+
+def _incident_id(value: Any) -> str:
+    if not isinstance(value, str) or not _REF.match(value):
+        raise ValueError("a PagerDuty incident needs an id")
+    return value
+
+
 def incident_from_api(data: dict[str, Any]) -> PdIncident:
-    """Build a PdIncident from a REST incident or a webhook's incident data."""
-    service = data.get("service") or {}
-    priority = data.get("priority")
-    counts = data.get("alert_counts") or {}
-    acks = data.get("acknowledgements") or []
-    assignments = data.get("assignments") or []
-    assignees = [a.get("assignee") for a in assignments] or data.get("assignees") or []
+    """Build a PdIncident from a REST incident or a webhook's incident data.
+
+    Raise ValueError or TypeError when a field has the wrong type or the id is missing.
+    """
+    service = _obj(data.get("service"))
+    priority = _obj(data.get("priority"))
+    counts = _obj(data.get("alert_counts"))
+    acks = _objs(data.get("acknowledgements"))
+    assignments = _objs(data.get("assignments"))
+    assignees = [_obj(a.get("assignee")) for a in assignments] or _objs(data.get("assignees"))
     return PdIncident(
-        id=str(data["id"]),
+        id=_incident_id(data.get("id")),
         number=int(data.get("incident_number") or data.get("number") or 0),
         title=str(data.get("title") or data.get("summary") or ""),
         status=str(data.get("status") or "triggered"),
@@ -144,12 +188,12 @@ def incident_from_api(data: dict[str, Any]) -> PdIncident:
         service_id=str(service.get("id") or ""),
         service_name=_name(service),
         incident_key=data.get("incident_key") or None,
-        html_url=str(data.get("html_url") or ""),
+        html_url=safe_web_url(data.get("html_url")),
         created_at=parse_time(data["created_at"]),
         alert_count=int(counts.get("all") or 0),
-        acknowledgers=tuple(_name(a.get("acknowledger")) for a in acks),
+        acknowledgers=tuple(_name(_obj(a.get("acknowledger"))) for a in acks),
         assignees=tuple(_name(a) for a in assignees if a),
-        escalation_policy=_name(data.get("escalation_policy")) or None,
+        escalation_policy=_name(_obj(data.get("escalation_policy"))) or None,
     )
 
 

@@ -26,6 +26,7 @@ from bot.slack.blocks.modals import declare_modal
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
+from bot.text import UNKNOWN_USER, mention
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +110,7 @@ def register(router: CommandRouter) -> None:
         "oncall",
         usage="/incident oncall [service or escalation policy]",
         summary="show who is on call in PagerDuty",
+        repeatable=True,
     )
     def oncall_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -260,14 +262,14 @@ def register_actions(app: App, deps: Deps) -> None:
     def invite(body: dict[str, Any]) -> None:
         action = body["actions"][0]
         user_id, channel = body["user"]["id"], action_channel(body)
-        ids = [u for u in (action.get("value") or "").split(",") if u.startswith(("U", "W"))]
+        ids = [u for u in (action.get("value") or "").split(",") if mention(u) != UNKNOWN_USER]
         try:
             deps.chat.invite(channel, ids)
         except IntegrationError as exc:
             deps.chat.post_ephemeral(channel, user_id, f"Could not invite them: {exc}")
             return
-        mentions = ", ".join(f"<@{u}>" for u in ids)
-        deps.chat.post_message(channel, f"<@{user_id}> invited the on-call: {mentions}")
+        mentions = ", ".join(mention(u) for u in ids)
+        deps.chat.post_message(channel, f"{mention(user_id)} invited the on-call: {mentions}")
 
     app.action(PdAction.DECLARE.value)(ack=just_ack, lazy=[open_declare])
     app.action(PdAction.INVITE_ONCALL.value)(ack=just_ack, lazy=[invite])

@@ -11,8 +11,8 @@ from typing import Any
 from bot.integrations.ports import Message
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
 from bot.pagerduty.ids import PdAction
+from bot.text import mention, truncate
 from bot.text import neutralise_external as neutralise
-from bot.text import truncate
 
 SECTION_LIMIT = 3000
 
@@ -68,11 +68,12 @@ def declare_button_value(pd: PdIncident, severity: str) -> str:
 
 def offer(pd: PdIncident, severity: str) -> Message:
     """Render the offer to declare a SEV for a triggered PagerDuty incident."""
-    priority = f" · Priority: {pd.priority}" if pd.priority else ""
-    facts = f"Service: {neutralise(pd.service_name)} · Urgency: {pd.urgency}{priority}"
+    priority = f" · Priority: {neutralise(pd.priority)}" if pd.priority else ""
+    urgency = neutralise(pd.urgency)
+    facts = f"Service: {neutralise(pd.service_name)} · Urgency: {urgency}{priority}"
     text = (
         f"PagerDuty incident triggered: #{pd.number} {neutralise(pd.title)} "
-        f"({neutralise(pd.service_name)}, {pd.urgency})"
+        f"({neutralise(pd.service_name)}, {urgency})"
     )
     blocks = [
         _section(
@@ -106,7 +107,7 @@ def alert_summary(
     by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     lines = [
         f":pager: *{incident_link(pd)}* · {neutralise(pd.service_name)} · "
-        f"{pd.urgency} · {pd.status}",
+        f"{neutralise(pd.urgency)} · {neutralise(pd.status)}",
         f"*Alerts:* {len(alerts)}" + (f" ({by_status})" if by_status else ""),
     ]
     triggers = [e.created_at for e in entries if e.action == "trigger"]
@@ -171,7 +172,7 @@ def oncall_message(people: list[OncallPerson], query: str | None) -> Message:
     lines = [f"*On call now{scope}:*"]
     for p in people:
         who = (
-            f"<@{p.slack_user_id}>"
+            mention(p.slack_user_id)
             if p.slack_user_id
             else f"{neutralise(p.name)} (not found in Slack)"
         )

@@ -30,6 +30,7 @@ from bot.pagerduty.domain import (
     deserves_declare,
     incident_from_api,
     parse_time,
+    safe_web_url,
     severity_for,
 )
 from bot.settings import Settings
@@ -93,34 +94,51 @@ def webhook_secrets(settings: Settings) -> list[str]:
 
 
 def parse_event(raw_body: bytes | str) -> WebhookEvent:
-    """Parse a V3 webhook body; raise ValueError when it is not one."""
+    """Parse a V3 webhook body; raise ValueError when it is not one (any field mistyped)."""
     try:
-        payload = json.loads(raw_body)
-        event = payload["event"]
-        data = event.get("data") or {}
-        event_type = str(event["event_type"])
-        occurred_at = parse_time(event["occurred_at"])
-    except (ValueError, KeyError, TypeError) as exc:
+        return _parse_event(json.loads(raw_body))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ValueError(f"not a PagerDuty V3 webhook event: {exc}") from exc
+
+
+def _parse_event(payload: Any) -> WebhookEvent:
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), dict):
+        raise TypeError("the body must be an object with an event object")
+    event = payload["event"]
+    data = event.get("data") or {}
+    agent = event.get("agent") or {}
+    if not isinstance(data, dict) or not isinstance(agent, dict):
+        raise TypeError("event.data and event.agent must be objects")
+    if not isinstance(event.get("event_type"), str):
+        raise TypeError("event.event_type must be a string")
+    occurred_at = parse_time(event["occurred_at"])
     incident = None
     incident_id = None
     if data.get("type") == "incident":
         incident = incident_from_api(data)
         incident_id = incident.id
-    elif isinstance(data.get("incident"), dict):
-        incident_id = data["incident"].get("id")
-    agent = event.get("agent") or {}
+    elif data.get("incident") is not None:
+        incident_id = str(_incident_ref(data["incident"]))
+    note = data.get("content") if data.get("type") == "incident_note" else None
+    if note is not None and not isinstance(note, str):
+        raise TypeError("a note's content must be a string")
     return WebhookEvent(
         id=str(event.get("id") or ""),
-        event_type=event_type,
+        event_type=event["event_type"],
         resource_type=str(event.get("resource_type") or ""),
         occurred_at=occurred_at,
-        agent=(agent.get("summary") or agent.get("name")) if agent else None,
+        agent=str(agent.get("summary") or agent.get("name") or "") or None,
         incident_id=incident_id,
         incident=incident,
-        note=data.get("content") if data.get("type") == "incident_note" else None,
+        note=note,
         data=data,
     )
+
+
+def _incident_ref(ref: Any) -> str:
+    if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
+        raise TypeError("event.data.incident must be an object with an id")
+    return str(ref["id"])
 
 
 def receive_delivery(raw_body: bytes, webhook_id: str | None, *, session: Session) -> bool:
@@ -237,7 +255,8 @@ def _post_event(
     incident = incidents.get(incident_id, session=session)
     links = {lk.pd_incident_id: lk for lk in pd_service.links_for(incident_id, session=session)}
     link = links.get(event.incident_id or "")
-    label = f"<{link.html_url}|#{link.pd_number}>" if link and link.html_url else "incident"
+    url = safe_web_url(link.html_url) if link else ""
+    label = f"<{url}|#{link.pd_number}>" if link and url else "incident"
     pd = event.incident
     text = messages.event_text(
         event.event_type,

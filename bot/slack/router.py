@@ -52,8 +52,9 @@ class Subcommand:
     usage: str
     summary: str
     aliases: tuple[str, ...] = ()
-    # The subcommand makes a repeated request harmless itself (declare's request key...).
-    idempotent: bool = False
+    # Running the same request twice does no harm: it only reads, or it deduplicates by
+    # itself (declare's request key). Others are claimed by trigger id before they run.
+    repeatable: bool = False
 
 
 class CommandRouter:
@@ -71,12 +72,12 @@ class CommandRouter:
         usage: str,
         summary: str,
         aliases: tuple[str, ...] = (),
-        idempotent: bool = False,
+        repeatable: bool = False,
     ) -> Callable[[Accept], Accept]:
-        """Register a subcommand (decorator); idempotent ones handle repeated requests."""
+        """Register a subcommand (decorator)."""
 
         def decorator(accept: Accept) -> Accept:
-            entry = Subcommand(name, accept, usage, summary, aliases, idempotent)
+            entry = Subcommand(name, accept, usage, summary, aliases, repeatable)
             for key in (name, *aliases):
                 self.subcommands[key] = entry
             self._order.append(name)

@@ -69,8 +69,14 @@ def test_resolve_files_one_page_links_it_and_pushes_slack_changes(
         incident = session.get(Incident, inc["id"])
         assert incident is not None
         thread = incident.announcement_ts
-    replies = [m for m in h.slack.messages(h.incidents_channel) if m.get("thread_ts") == thread]
-    assert any(url in m["text"] for m in replies)
+    wait_until(  # the thread reply is posted just after the channel one
+        lambda: any(
+            url in m["text"]
+            for m in h.slack.messages(h.incidents_channel)
+            if m.get("thread_ts") == thread
+        ),
+        message="link posted in the announcement thread",
+    )
     assert page["properties"]["Incident"] == inc["number"]
     assert page["properties"]["Status"]["name"] == "Draft"
     assert page["properties"]["Owner"][0]["name"] == "Alice"

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.ids import Action, Block
 from bot.text import format_duration, neutralise, neutralise_plain, truncate
+from bot.text import mention as user_mention
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -34,7 +35,7 @@ STATUS_EMOJI = {
 
 def mention(user_id: str | None) -> str:
     """Render a user mention, or an em dash when nobody holds the role."""
-    return f"<@{user_id}>" if user_id else "—"
+    return user_mention(user_id) if user_id else "—"
 
 
 def header(text: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.observability.context import followup_span
 from bot.slack.router import CommandInput, Followup, Outcome
+from bot.text import neutralise, truncate
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,8 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
     """Route a command to its subcommand; unknown ones get the help text."""
     entry = deps.router.subcommands.get(command.name)
     if entry is None:
-        raise InvalidInput(f"I don't know `/incident {command.name}`.\n{deps.router.help_text()}")
+        name = truncate(command.name, 40)
+        raise InvalidInput(f"I don't know `/incident {name}`.\n{deps.router.help_text()}")
     return entry.accept(command, deps)
 
 
@@ -69,7 +71,7 @@ def run_followup(
 
 def _delivery_key(command: CommandInput, deps: Deps) -> str | None:
     entry = deps.router.subcommands.get(command.name)
-    if entry is None or entry.idempotent or not command.trigger_id:
+    if entry is None or entry.repeatable or not command.trigger_id:
         return None
     return f"slash:{command.trigger_id}"
 
@@ -101,9 +103,9 @@ def register(app: App, deps: Deps) -> None:
             return
         try:
             outcome = accept_command(command, deps)
-        except InvalidInput as exc:
+        except InvalidInput as exc:  # the message may quote what was typed: make it inert
             forget_delivery(command, deps)
-            ack(text=str(exc), response_type="ephemeral")
+            ack(text=truncate(neutralise(str(exc)), 3000), response_type="ephemeral")
             return
         except BaseException:
             forget_delivery(command, deps)

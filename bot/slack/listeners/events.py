@@ -26,25 +26,31 @@ def is_human_message(event: dict[str, Any]) -> bool:
 def register(app: App, deps: Deps) -> None:
     """Register the event listeners and the duplicate-delivery guard."""
 
-    def first_delivery(body: dict[str, Any]) -> bool:
-        """Claim an event id in the delivery ledger; False for a re-delivery (X-Slack-Retry).
-
-        Messages don't need it (they are recorded idempotently by ts), which keeps the
-        message hot path free of this write.
-        """
-        event_id = body.get("event_id")
-        if not event_id:
-            return True
-        with session_scope(deps.session_factory) as session:
-            if service.claim_delivery(f"slack:{event_id}", session=session):
-                return True
-        log.info("duplicate_event_skipped", event_id=event_id)
-        return False
-
     def once(handler: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
+        """Run a handler once per event id; a re-delivery (X-Slack-Retry) of done work is skipped.
+
+        The id is claimed before the handler runs, so deliveries racing each other do the work
+        once; if the handler fails the claim is dropped again, so the event counts as processed
+        only once its handling has committed and a redelivery can still do it.
+        Messages don't need this (they are recorded idempotently by ts), which keeps the
+        message hot path free of these writes.
+        """
+
         def run(body: dict[str, Any], event: dict[str, Any]) -> None:
-            if first_delivery(body):
+            event_id = body.get("event_id")
+            key = f"slack:{event_id}" if event_id else None
+            if key is not None:
+                with session_scope(deps.session_factory) as session:
+                    if not service.claim_delivery(key, session=session):
+                        log.info("duplicate_event_skipped", event_id=event_id)
+                        return
+            try:
                 handler(event)
+            except Exception:
+                if key is not None:
+                    with session_scope(deps.session_factory) as session:
+                        service.forget_delivery(key, session=session)
+                raise
 
         run.__name__ = handler.__name__
         return run
@@ -73,11 +79,14 @@ def register(app: App, deps: Deps) -> None:
 
     def record_pushpin(event: dict[str, Any]) -> None:
         item = event.get("item") or {}
+        channel, ts = item.get("channel"), item.get("ts")
         if event.get("reaction") != "pushpin" or item.get("type") != "message":
             return
+        if not channel or not ts:
+            return
         activity.record_pinned_message(
-            item["channel"],
-            item["ts"],
+            channel,
+            ts,
             kind="pushpin",
             actor_id=event.get("user"),
             text=None,
@@ -85,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
         )
 
     def publish_home(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
+        if event.get("tab", "home") != "home" or not event.get("user"):
             return
         incidents = flows.list_active(session_factory=deps.session_factory)
         # Features add their own sections (deps.extras["home_sections"]: hook(deps, user_id)).

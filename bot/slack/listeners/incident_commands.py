@@ -15,7 +15,7 @@ from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.listeners.commands import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
-from bot.text import normalise_severity
+from bot.text import neutralise, normalise_severity
 
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)  # "3 nodes down" is a title
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -63,7 +63,7 @@ def register(router: CommandRouter) -> None:
         "declare",
         usage="/incident declare [drill] [sev1..sev5] <title>",
         summary="declare an incident (no title: open the form; drill: left out of the review)",
-        idempotent=True,  # the trigger id is the incident's request key
+        repeatable=True,  # the trigger id is the incident's request key
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
         drill, args = split_drill(cmd.args)
@@ -166,7 +166,9 @@ def register(router: CommandRouter) -> None:
     def reopen_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(flows.reopen(cmd.channel_id, cmd.user_id, ctx=deps.incidents))
 
-    @router.subcommand("list", usage="/incident list", summary="list active incidents")
+    @router.subcommand(
+        "list", usage="/incident list", summary="list active incidents", repeatable=True
+    )
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incidents = flows.list_active(session_factory=deps.session_factory)
         return Outcome(
@@ -174,9 +176,9 @@ def register(router: CommandRouter) -> None:
             blocks=incident_list_blocks(incidents, utcnow()),
         )
 
-    @router.subcommand("help", usage="/incident help", summary="show this help")
+    @router.subcommand("help", usage="/incident help", summary="show this help", repeatable=True)
     def help_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        return Outcome(reply=deps.router.help_text())
+        return Outcome(reply=neutralise(deps.router.help_text()))  # `<title>` is not markup
 
     @router.followup("open_declare_modal")
     def open_declare_modal(

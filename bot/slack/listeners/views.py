@@ -34,11 +34,26 @@ def state_value(view: dict[str, Any], block: Block, action: Action) -> Any:
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """Decode a view's private_metadata."""
+    """Decode a view's private_metadata; anything but a JSON object reads as empty."""
     try:
-        return dict(json.loads(view.get("private_metadata") or "{}"))
-    except ValueError:
+        decoded = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError, RecursionError):
         return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def metadata_text(view: dict[str, Any], key: str) -> str:
+    """Return one string field of a view's metadata ('' when missing or of another type)."""
+    value = metadata(view).get(key)
+    return value if isinstance(value, str) else ""
+
+
+def metadata_links(view: dict[str, Any]) -> dict[str, str]:
+    """Return the links carried in metadata (vendor name to reference), strings only."""
+    links = metadata(view).get("links")
+    if not isinstance(links, dict):
+        return {}
+    return {k: v for k, v in links.items() if isinstance(v, str) and v}
 
 
 def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
@@ -49,17 +64,20 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
         )
     except InvalidInput as exc:
         raise FieldError(Block.TITLE, str(exc)) from exc
-    meta = metadata(view)
+    severity = state_value(view, Block.SEVERITY, Action.SEVERITY) or deps.settings.default_severity
+    try:
+        severity = declare.validate_severity(severity, deps.settings)
+    except InvalidInput as exc:
+        raise FieldError(Block.SEVERITY, str(exc)) from exc
     request = declare.DeclareRequest(
         request_key=f"view:{view['id']}",
         title=title,
-        severity=state_value(view, Block.SEVERITY, Action.SEVERITY)
-        or deps.settings.default_severity,
+        severity=severity,
         reporter_id=user_id,
         description=state_value(view, Block.DESCRIPTION, Action.DESCRIPTION) or "",
         commander_id=state_value(view, Block.COMMANDER, Action.COMMANDER) or user_id,
         invitees=state_value(view, Block.INVITEES, Action.INVITEES) or [],
-        links={str(k): str(v) for k, v in (meta.get("links") or {}).items()},
+        links=metadata_links(view),
     )
     incident, _ = declare.open_declaration(
         request, session_factory=deps.session_factory, settings=deps.settings
@@ -78,7 +96,7 @@ class FieldError(Exception):
 def accept_update(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     """Record an update from the Post update modal."""
     text = state_value(view, Block.TEXT, Action.TEXT) or ""
-    channel_id = metadata(view).get("channel_id", "")
+    channel_id = metadata_text(view, "channel_id")
     try:
         change = flows.record_update(channel_id, text, user_id, ctx=deps.incidents)
     except InvalidInput as exc:
@@ -91,7 +109,7 @@ def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     severity = state_value(view, Block.SEVERITY, Action.SEVERITY) or ""
     try:
         change = flows.change_severity(
-            metadata(view).get("channel_id", ""),
+            metadata_text(view, "channel_id"),
             severity,
             user_id,
             ctx=deps.incidents,
@@ -106,7 +124,7 @@ def accept_resolve(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     summary = state_value(view, Block.SUMMARY, Action.SUMMARY) or ""
     try:
         change = flows.resolve(
-            metadata(view).get("channel_id", ""),
+            metadata_text(view, "channel_id"),
             summary,
             user_id,
             ctx=deps.incidents,
@@ -138,7 +156,8 @@ def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -
             ack(response_action="errors", errors={exc.block: str(exc)})
             return
         except InvalidInput as exc:
-            first_block = body["view"]["blocks"][0].get("block_id", "")
+            blocks = [b for b in body["view"].get("blocks", []) if isinstance(b, dict)]
+            first_block = next((b["block_id"] for b in blocks if b.get("block_id")), Block.TITLE)
             ack(response_action="errors", errors={first_block: str(exc)})
             return
         if outcome.followup is not None:
