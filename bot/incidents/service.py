@@ -55,12 +55,20 @@ def next_number(*, session: Session) -> int:
         .returning(Counter.value)
     )
     number = session.scalar(advance)
-    if number is None:  # first declare on this database: start after any existing incident
-        start = select(func.coalesce(func.max(Incident.number), 0)).scalar_subquery()
-        seed = upsert_insert(session, Counter).values(name=INCIDENT_NUMBER, value=start)
-        session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
+    if number is None:
+        _seed_counter(session)
         number = session.scalar(advance)
     return int(number or 0)
+
+
+def _seed_counter(session: Session) -> None:
+    """Create the counter row if it is missing, starting after any existing incident.
+
+    The migration creates it; it is missing only after its table was emptied by hand.
+    """
+    start = select(func.coalesce(func.max(Incident.number), 0)).scalar_subquery()
+    seed = upsert_insert(session, Counter).values(name=INCIDENT_NUMBER, value=start)
+    session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
 
 
 def insert_declared(values: dict[str, Any], *, session: Session) -> int:
@@ -111,13 +119,11 @@ def insert_declared(values: dict[str, Any], *, session: Session) -> int:
         )
         .cte("timeline")
     )
-    found = session.execute(select(incident.c.id).add_cte(timeline)).first()
-    if found is None:  # no counter row yet: seed it the slow way once, then go again
-        next_number(session=session)
-        session.execute(
-            update(Counter).where(Counter.name == INCIDENT_NUMBER).values(value=Counter.value - 1)
-        )
-        found = session.execute(select(incident.c.id).add_cte(timeline)).first()
+    statement = select(incident.c.id).add_cte(timeline)
+    found = session.execute(statement).first()
+    if found is None:  # no counter row: nothing was inserted; create it and go again
+        _seed_counter(session)
+        found = session.execute(statement).first()
         assert found is not None
     return int(found[0])
 
