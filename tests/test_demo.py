@@ -1,0 +1,77 @@
+"""`sevbot demo` as a process: the whole story against the fakes, in under a minute."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.demo.story import STEPS
+
+TIME_LIMIT = 60.0
+
+
+def _run_demo(workdir: Path, *args: str, stdin: str | None = None) -> tuple[int, str, float]:
+    env = {**os.environ, "COLUMNS": "200", "SLACK_BOT_TOKEN": "xoxb-not-used-by-the-demo"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", *args],
+        cwd=workdir,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - started
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_demo_tells_the_whole_story_and_writes_the_postmortem(
+    tmp_path: Path, language: str
+) -> None:
+    before = set(tmp_path.iterdir())
+    code, output, elapsed = _run_demo(tmp_path, "--language", language)
+    assert code == 0, output
+    assert elapsed < TIME_LIMIT, f"the demo took {elapsed:.1f} s"
+    written = tmp_path / "sevbot-demo-postmortem.md"
+    assert f"Postmortem written to {written.resolve()}" in output
+    assert set(tmp_path.iterdir()) - before == {written}  # nothing else left behind
+    for step in STEPS:
+        assert step in output
+    # The conversation: channels, authors, buttons as labels, and what each step produced.
+    for seen in (
+        "#incidents",
+        "#inc-1-",
+        "alice  clicks [Declare incident]",
+        "Declared as INC-1",
+        "[Post update] [Change severity] [Resolve]",
+        "Comms is now @bob",
+        "please post an update",
+        "SEV-1",
+        "Alerts: 3",
+        "INC-1 resolved",
+        "https://www.notion.so/",
+        "[Schedule meeting]",
+        "inc-1-postmortem.ics",
+        "marked the postmortem complete",
+        "#oncall-review",
+        "Alert review",
+    ):
+        assert seen in output, seen
+    page = written.read_text(encoding="utf-8")
+    assert page.startswith("# #1 Payments API 5xx above 5%")
+    assert "| Status | Complete |" in page
+    assert "## Timeline" in page and "Severity changed from SEV-2 to SEV-1" in page
+
+
+def test_demo_refuses_an_output_it_cannot_write(tmp_path: Path) -> None:
+    before = set(tmp_path.iterdir())
+    code, output, _ = _run_demo(tmp_path, "--output", str(tmp_path / "missing" / "pm.md"))
+    assert code != 0
+    assert "cannot write" in output
+    assert set(tmp_path.iterdir()) == before
