@@ -75,3 +75,39 @@ def test_demo_refuses_an_output_it_cannot_write(tmp_path: Path) -> None:
     assert code != 0
     assert "cannot write" in output
     assert set(tmp_path.iterdir()) == before
+
+
+PLAY_SCRIPT = """\
+/incident declare sev2 결제 지연
+#inc-1
+결제 게이트웨이 502 확인 중
+[Post update]
+롤백 중입니다
+wait 6
+[Unknown button]
+as bob
+/incident resolve 롤백 완료
+quit
+"""
+
+
+def test_play_prompt_is_driven_like_a_slack_user(tmp_path: Path) -> None:
+    before = set(tmp_path.iterdir())
+    code, output, elapsed = _run_demo(tmp_path, "--play", stdin=PLAY_SCRIPT)
+    assert code == 0, output
+    assert elapsed < TIME_LIMIT
+    assert "alice in #incidents> /incident declare sev2 결제 지연" in output
+    assert "sevbot (only visible to alice)  Declaring INC-1 (SEV-2)" in output
+    assert "INC-1: 결제 지연" in output  # the kickoff in the new channel
+    assert "alice  clicks [Post update]" in output and "modal “Post an update”" in output
+    assert "롤백 중입니다" in output and "Posted by @alice" in output
+    assert "No messages for" in output  # the silence nudge fired at demo speed
+    assert "No button [Unknown button] to click." in output
+    assert "bob in #inc-1" in output and "Resolved: 롤백 완료 (by @bob)" in output
+    assert set(tmp_path.iterdir()) == before  # --play writes nothing
+
+
+def test_play_ends_cleanly_at_end_of_input(tmp_path: Path) -> None:
+    code, output, _ = _run_demo(tmp_path, "--play", stdin="help\n")
+    assert code == 0, output
+    assert output.count("Type as a Slack user:") == 2

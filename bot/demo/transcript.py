@@ -89,6 +89,7 @@ class Transcript:
         self.lines: list[str] = []  # plain text of everything printed, for tests and --play
 
     # ---- names ------------------------------------------------------------
+
     def user_name(self, user_id: str | None) -> str:
         """Return a member's display name."""
         if not user_id:
