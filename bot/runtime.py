@@ -18,6 +18,7 @@ from slack_bolt import App
 from bot.app import create_app
 from bot.db import migrate
 from bot.deps import Deps, build_deps
+from bot.i18n import ContextThreadPoolExecutor
 from bot.incidents.jobs import reconcile_activity, resume_incidents
 from bot.integrations.ports import AuthError, IntegrationError
 from bot.scheduler import Job, build_scheduler, every
@@ -55,7 +56,8 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
         raise
     except IntegrationError as exc:
         log.warning("slack_identity_unavailable", problem=str(exc))
-    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
+    # Lazy listeners keep knowing whom they answer (bot.i18n), so the pool copies the context.
+    executor = ContextThreadPoolExecutor(max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
     routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
     jobs = [

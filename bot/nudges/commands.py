@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
+from bot.i18n import N_
 from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings
@@ -116,7 +117,7 @@ def register(router: CommandRouter) -> None:
     router.subcommand(
         "schedule",
         usage="/incident schedule <YYYY-MM-DD HH:MM> [timezone] | cancel",
-        summary="schedule, move or cancel the postmortem meeting (no date: open the form)",
+        summary=N_("schedule, move or cancel the postmortem meeting (no date: open the form)"),
     )(accept_schedule)
     existing = router.subcommands.get("postmortem")
     if existing is not None:
@@ -127,7 +128,7 @@ def register(router: CommandRouter) -> None:
         router.subcommand(
             "postmortem",
             usage="/incident postmortem [done]",
-            summary="create the postmortem document; `done` marks it complete",
+            summary=N_("create the postmortem document; `done` marks it complete"),
         )(lambda cmd, deps: accept_postmortem(cmd, deps, None))
 
     @router.followup("nudges_schedule_from_command")

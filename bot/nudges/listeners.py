@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
+from bot.i18n import _
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings, service
@@ -36,7 +37,11 @@ def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
         if incident_id is None:
             return None
         service.snooze(incident_id, session=session, until=until, by=user, now=now)
-    text = f":zzz: <@{user}> snoozed update nudges for {SNOOZE_CHOICES[choice]}."
+    text = _(
+        ":zzz: {user} snoozed update nudges for {duration}.",
+        user=f"<@{user}>",
+        duration=_(SNOOZE_CHOICES[choice]),
+    )
     return Followup("nudges_say", {"channel_id": channel, "text": text})
 
 

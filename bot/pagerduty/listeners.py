@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.i18n import N_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.integrations.pagerduty import PagerDutyAdapter
@@ -61,7 +62,9 @@ def register(router: CommandRouter) -> None:
     """Register the PagerDuty subcommands and their follow-ups."""
 
     @router.subcommand(
-        "link", usage="/incident link <PagerDuty ID or URL>", summary="link a PagerDuty incident"
+        "link",
+        usage="/incident link <PagerDuty ID or URL>",
+        summary=N_("link a PagerDuty incident"),
     )
     def link_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -85,7 +88,7 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "alerts", usage="/incident alerts", summary="pull the linked PagerDuty alerts"
+        "alerts", usage="/incident alerts", summary=N_("pull the linked PagerDuty alerts")
     )
     def alerts_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -108,7 +111,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "oncall",
         usage="/incident oncall [service or escalation policy]",
-        summary="show who is on call in PagerDuty",
+        summary=N_("show who is on call in PagerDuty"),
     )
     def oncall_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -122,7 +125,7 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "page", usage="/incident page <PagerDuty service>", summary="page a PagerDuty service"
+        "page", usage="/incident page <PagerDuty service>", summary=N_("page a PagerDuty service")
     )
     def page_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.blocks.incident import context, header, incident_list_blocks
 
 
 def home_view(incidents: list[IncidentSnapshot], now: datetime) -> dict[str, Any]:
     """Build the Home tab: the active incidents with links, roles, age and last update."""
-    blocks = [header("Active incidents"), *incident_list_blocks(incidents, now)]
+    blocks = [header(_("Active incidents")), *incident_list_blocks(incidents, now)]
     blocks.append(
-        context("Declare a new one with `/incident`. `/incident help` lists every command.")
+        context(_("Declare a new one with `/incident`. `/incident help` lists every command."))
     )
     return {"type": "home", "blocks": blocks[:100]}

@@ -10,6 +10,7 @@ import structlog
 from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
+from bot.i18n import _, for_reader
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.router import CommandInput, Followup, Outcome
@@ -38,7 +39,11 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
     """Route a command to its subcommand; unknown ones get the help text."""
     entry = deps.router.subcommands.get(command.name)
     if entry is None:
-        raise InvalidInput(f"I don't know `/incident {command.name}`.\n{deps.router.help_text()}")
+        raise InvalidInput(
+            _("I don't know `/incident {name}`.", name=command.name)
+            + "\n"
+            + deps.router.help_text()
+        )
     return entry.accept(command, deps)
 
 
@@ -54,7 +59,9 @@ def run_followup(followup: dict[str, Any] | None, deps: Deps) -> None:
         user, channel = followup["args"].get("user_id"), followup["args"].get("channel_id")
         if user and channel:
             with contextlib.suppress(IntegrationError):
-                deps.chat.post_ephemeral(channel, user, f"Sorry, that did not go through: {exc}")
+                with for_reader():
+                    text = _("Sorry, that did not go through: {problem}", problem=exc)
+                deps.chat.post_ephemeral(channel, user, text)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -63,7 +70,8 @@ def register(app: App, deps: Deps) -> None:
     def accept(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         command = parse_command(body)
         try:
-            outcome = accept_command(command, deps)
+            with for_reader():  # the ack's reply is for the person who typed the command
+                outcome = accept_command(command, deps)
         except InvalidInput as exc:
             ack(text=str(exc), response_type="ephemeral")
             return

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.db import utcnow
 from bot.deps import Deps
+from bot.i18n import N_
 from bot.incidents import announce, declare, flows
 from bot.incidents.context import IncidentChanged, IncidentResolved
 from bot.incidents.domain import InvalidInput
@@ -74,7 +75,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "declare",
         usage="/incident declare [sev1..sev5] <title>",
-        summary="declare an incident (no title: open the form)",
+        summary=N_("declare an incident (no title: open the form)"),
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
         severity, title = parse_declare_args(cmd.args, deps)
@@ -102,7 +103,9 @@ def register(router: CommandRouter) -> None:
             followup=followup("setup_incident", incident_id=incident.id),
         )
 
-    @router.subcommand("update", usage="/incident update <text>", summary="post a status update")
+    @router.subcommand(
+        "update", usage="/incident update <text>", summary=N_("post a status update")
+    )
     def update_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incident_id = flows.record_update(
             cmd.channel_id, cmd.args, cmd.user_id, session_factory=deps.session_factory
@@ -116,7 +119,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "sev",
         usage="/incident sev <1-5 | sevN | SEV-N>",
-        summary="change severity",
+        summary=N_("change severity"),
         aliases=("severity",),
     )
     def severity_command(cmd: CommandInput, deps: Deps) -> Outcome:
@@ -138,7 +141,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "status",
         usage="/incident status <investigating|identified|monitoring|resolved>",
-        summary="change status",
+        summary=N_("change status"),
     )
     def status_command(cmd: CommandInput, deps: Deps) -> Outcome:
         if not cmd.args:
@@ -150,7 +153,7 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "role", usage="/incident role <commander|comms|scribe> <@user>", summary="assign a role"
+        "role", usage="/incident role <commander|comms|scribe> <@user>", summary=N_("assign a role")
     )
     def role_command(cmd: CommandInput, deps: Deps) -> Outcome:
         role, _, who = cmd.args.partition(" ")
@@ -168,7 +171,7 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "resolve", usage="/incident resolve [summary]", summary="resolve the incident"
+        "resolve", usage="/incident resolve [summary]", summary=N_("resolve the incident")
     )
     def resolve_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(
@@ -177,13 +180,13 @@ def register(router: CommandRouter) -> None:
             )
         )
 
-    @router.subcommand("reopen", usage="/incident reopen", summary="reopen a resolved incident")
+    @router.subcommand("reopen", usage="/incident reopen", summary=N_("reopen a resolved incident"))
     def reopen_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(
             flows.reopen(cmd.channel_id, cmd.user_id, session_factory=deps.session_factory)
         )
 
-    @router.subcommand("list", usage="/incident list", summary="list active incidents")
+    @router.subcommand("list", usage="/incident list", summary=N_("list active incidents"))
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incidents = flows.list_active(session_factory=deps.session_factory)
         return Outcome(
@@ -191,7 +194,7 @@ def register(router: CommandRouter) -> None:
             blocks=incident_list_blocks(incidents, utcnow()),
         )
 
-    @router.subcommand("help", usage="/incident help", summary="show this help")
+    @router.subcommand("help", usage="/incident help", summary=N_("show this help"))
     def help_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return Outcome(reply=deps.router.help_text())
 

@@ -1,0 +1,104 @@
+"""Korean and English at run time: the workspace language, and each reader's Slack locale."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import i18n
+from bot.fakes.slack import FakeSlack
+from bot.nudges import messages as nudge_messages
+from bot.nudges.rules import UPDATE, Due, Facts
+from bot.text import duration_value, format_duration
+from tests.harness import Harness, start_harness, wait_until
+
+
+@pytest.fixture
+def korean(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Harness]:
+    """Yield a bot whose workspace language is Korean."""
+    running = start_harness(fake_slack, clean_engine, language="ko")
+    yield running
+    running.bot.close()
+
+
+def _text(message: dict[str, object]) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def _reply(response: object) -> str:
+    """Return the text of the bot's ephemeral answer to a slash command."""
+    body = str(getattr(response, "body", ""))
+    return str(json.loads(body).get("text", "")) if body.startswith("{") else body
+
+
+def test_a_korean_workspace_speaks_korean_in_channels_buttons_and_durations(
+    korean: Harness,
+) -> None:
+    reply = korean.command("declare sev2 결제 지연")
+    assert reply.status == 200
+    incident = korean.declare("declare sev2 결제 오류")
+    korean.settle()
+    kickoff = korean.slack.messages(incident["channel"])[0]
+    shown = _text(kickoff)
+    assert "업데이트 올리기" in shown and "심각도 변경" in shown and "책임자" in shown
+    assert "Post update" not in shown
+    announcement = _text(korean.slack.messages(korean.incidents_channel)[-1])
+    assert "조사 중" in announcement and "선언됨" in announcement
+    jiwoo = korean.slack.add_user("jiwoo", locale="ko-KR")
+    help_reply = _reply(korean.command("help", user=jiwoo))
+    assert "명령어" in help_reply and "장애 선언" in help_reply
+    assert "없는 명령어" in _reply(korean.command("frobnicate", user=jiwoo))
+
+
+def test_a_readers_slack_locale_picks_the_language_of_their_private_replies(
+    harness: Harness,
+) -> None:
+    minsu = harness.slack.add_user("minsu", email="minsu@example.com", locale="ko-KR")
+    first = _reply(harness.command("help", user=minsu))
+    assert "`/incident` commands" in first  # not known yet: the workspace language
+    languages = harness.deps.extras["reader_languages"]
+    wait_until(lambda: languages.cached(minsu) == (True, "ko"), message="locale fetched")
+    calls = harness.slack.calls_to("users.info")
+    assert any(c.get("user") == minsu and str(c.get("include_locale")) in ("1", "true", "True")
+               for c in calls)  # fmt: skip
+    assert "명령어" in _reply(harness.command("help", user=minsu))
+    assert "`/incident` commands" in _reply(harness.command("help"))  # alice reads English
+    # What minsu does in public is still written in the workspace language.
+    incident = harness.declare("declare sev3 Cache misses", user=minsu)
+    harness.settle()
+    assert "Post update" in _text(harness.slack.messages(incident["channel"])[0])
+
+
+def test_durations_and_dates_are_localised_but_setting_values_stay_parseable() -> None:
+    with i18n.language("ko"):
+        assert format_duration(3 * 3600 + 5 * 60) == "3시간 5분"
+        assert format_duration(42) == "42초"
+        assert duration_value(3600) == "1h"  # what the schedule modal pre-fills
+        when = i18n.format_when(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "Asia/Seoul")
+        assert when.startswith("2026년 3월 2일 오후 6:00")
+    assert format_duration(3 * 3600 + 5 * 60) == "3h 5m"
+    assert i18n.language_of_locale("ko-KR") == "ko" and i18n.language_of_locale("fr-FR") is None
+
+
+def test_nudges_read_naturally_in_korean() -> None:
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    facts = Facts(
+        incident_id=1, severity="SEV-2", status="investigating", channel_id="C1",
+        declared_at=at, last_human_message_at=None, last_update_at=None, resolved_at=None,
+        meeting_at=None, postmortem_status="draft", number=7, title="결제 지연",
+        commander_id="U1", reporter_id="U1",
+    )  # fmt: skip
+    due = Due(kind=UPDATE, due_at=at, silence=timedelta(hours=1))
+    with i18n.language("ko"):
+        text, blocks = nudge_messages.update_nudge(facts, due)
+    assert (
+        text
+        == "1시간 동안 채널에 메시지가 없습니다. <@U1> 님 또는 다른 분이 업데이트를 올려 주세요."
+    )
+    assert "업데이트 올리기" in _text({"blocks": blocks}) and "미루기" in _text({"blocks": blocks})
+    english, _ = nudge_messages.update_nudge(facts, due)
+    assert english == "No messages for 1h. <@U1>, someone please post an update."
