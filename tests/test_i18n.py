@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -13,6 +14,15 @@ from bot import i18n
 from bot.fakes.slack import FakeSlack
 from bot.nudges import messages as nudge_messages
 from bot.nudges.rules import UPDATE, Due, Facts
+from bot.postmortems.render import (
+    BUILTIN_TEMPLATES,
+    PostmortemFacts,
+    TimelineRow,
+    load_template,
+    render_markdown,
+    template_path,
+)
+from bot.settings import Settings
 from bot.text import duration_value, format_duration
 from tests.harness import Harness, start_harness, wait_until
 
@@ -102,3 +112,33 @@ def test_nudges_read_naturally_in_korean() -> None:
     assert "업데이트 올리기" in _text({"blocks": blocks}) and "미루기" in _text({"blocks": blocks})
     english, _ = nudge_messages.update_nudge(facts, due)
     assert english == "No messages for 1h. <@U1>, someone please post an update."
+
+
+def test_korean_postmortem_template_is_chosen_and_renders_localised_facts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    config_copy = root / "config" / "postmortem_template.ko.md"
+    assert config_copy.read_text(encoding="utf-8") == BUILTIN_TEMPLATES["ko"].read_text(
+        encoding="utf-8"
+    )
+    monkeypatch.chdir(root)
+    assert template_path(Settings(language="ko")) == "config/postmortem_template.ko.md"
+    assert template_path(Settings(language="en")) == "config/postmortem_template.md"
+    assert template_path(Settings(language="ko", postmortem_template="team.md")) == "team.md"
+    monkeypatch.chdir(tmp_path)  # no config/ here: the packaged Korean template
+    assert template_path(Settings(language="ko")) == str(BUILTIN_TEMPLATES["ko"])
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    facts = PostmortemFacts(
+        number=7, title="결제 지연", severity="SEV-1", status="resolved", declared_at=at,
+        resolved_at=at + timedelta(hours=2, minutes=5), timezone="Asia/Seoul", owner="alice",
+        meeting_at=None, channel_name="inc-7", channel_url=None, pagerduty_url=None,
+        summary=None, roles=[("Commander", "alice")],
+        timeline=[TimelineRow(at, "Declared", None)],
+        time_to_resolve=timedelta(hours=2, minutes=5),
+    )  # fmt: skip
+    with i18n.language("ko"):
+        page = render_markdown(facts, template=load_template(template_path(Settings())))
+    assert "## 타임라인" in page and "## 후속 조치" in page
+    assert "해결까지 걸린 시간: 2시간 5분" in page
+    assert "2026년 3월 2일 오후 6:00" in page  # the local time, in Korean

@@ -21,7 +21,7 @@ from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
-from bot.postmortems.render import build_facts, load_template, render_segments
+from bot.postmortems.render import build_facts, load_template, render_segments, template_path
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _export(
         pagerduty_url=postmortem.pagerduty_url,
         meeting_at=postmortem.meeting_at,
     )
-    segments = render_segments(facts, template=load_template(settings.postmortem_template))
+    segments = render_segments(facts, template=load_template(template_path(settings)))
     source = notion.data_source_id(settings.notion_postmortem_database_id)
     owner = _owner(notion, email)
     page_id, url = postmortem.notion_page_id, postmortem.notion_url
