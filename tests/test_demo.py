@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import i18n
 from bot.demo.story import STEPS
 
 TIME_LIMIT = 60.0
@@ -30,21 +31,10 @@ def _run_demo(workdir: Path, *args: str, stdin: str | None = None) -> tuple[int,
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
-@pytest.mark.parametrize("language", ["en"])
-def test_demo_tells_the_whole_story_and_writes_the_postmortem(
-    tmp_path: Path, language: str
-) -> None:
-    before = set(tmp_path.iterdir())
-    code, output, elapsed = _run_demo(tmp_path, "--language", language)
-    assert code == 0, output
-    assert elapsed < TIME_LIMIT, f"the demo took {elapsed:.1f} s"
-    written = tmp_path / "sevbot-demo-postmortem.md"
-    assert f"Postmortem written to {written.resolve()}" in output
-    assert set(tmp_path.iterdir()) - before == {written}  # nothing else left behind
-    for step in STEPS:
-        assert step in output
-    # The conversation: channels, authors, buttons as labels, and what each step produced.
-    for seen in (
+# What each language's run must show: the conversation (channels, authors, buttons as labels)
+# and what every step produced.
+EXPECTED = {
+    "en": [
         "#incidents",
         "#inc-1-",
         "alice  clicks [Declare incident]",
@@ -61,12 +51,49 @@ def test_demo_tells_the_whole_story_and_writes_the_postmortem(
         "marked the postmortem complete",
         "#oncall-review",
         "Alert review",
-    ):
+        "Postmortem written to",
+    ],
+    "ko": [
+        "#incidents",
+        "#inc-1-",
+        "jiwoo  [장애 선언] 클릭",
+        "[업데이트 올리기] [심각도 변경] [해결]",
+        "업데이트를 올려 주세요",
+        "알림: 3건",
+        "INC-1 해결",
+        "https://www.notion.so/",
+        "[회의 일정 잡기]",
+        "inc-1-postmortem.ics",
+        "#oncall-review",
+        "알림 리뷰",
+        "포스트모템을",
+    ],
+}
+PAGE = {
+    "en": ["# #1 Payments API 5xx above 5%", "| Status | Complete |", "## Timeline"],
+    "ko": ["# #1 결제 API 5xx 비율 5% 초과", "| Status | Complete |", "## 타임라인", "심각도 변경"],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_demo_tells_the_whole_story_and_writes_the_postmortem(
+    tmp_path: Path, language: str
+) -> None:
+    before = set(tmp_path.iterdir())
+    code, output, elapsed = _run_demo(tmp_path, "--language", language)
+    assert code == 0, output
+    assert elapsed < TIME_LIMIT, f"the demo took {elapsed:.1f} s"
+    written = tmp_path / "sevbot-demo-postmortem.md"
+    assert str(written.resolve()) in output  # the path is printed
+    assert set(tmp_path.iterdir()) - before == {written}  # nothing else left behind
+    with i18n.language(language):
+        for step in STEPS:
+            assert i18n._(step) in output
+    for seen in EXPECTED[language]:
         assert seen in output, seen
     page = written.read_text(encoding="utf-8")
-    assert page.startswith("# #1 Payments API 5xx above 5%")
-    assert "| Status | Complete |" in page
-    assert "## Timeline" in page and "Severity changed from SEV-2 to SEV-1" in page
+    for seen in PAGE[language]:
+        assert seen in page, seen
 
 
 def test_demo_refuses_an_output_it_cannot_write(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from bot.demo.transcript import Button, Transcript
 from bot.demo.world import WEBHOOK_SECRET, World
 from bot.fakes.slack_requests import send
+from bot.i18n import _
 from bot.pagerduty.feature import WEBHOOK_PATH
 
 EVENTS_PATH = "/slack/events"
@@ -135,7 +136,7 @@ class SlackActor:
         """Click a button; return the modal it opened, if any."""
         self.transcript.flush()
         before = set(self.world.slack.views)
-        self.transcript.typed(button.channel_id, user, f"clicks [{button.label}]")
+        self.transcript.clicked(button.channel_id, user, button.label)
         name = self.transcript.user_name(user)
         action = {**button.action(), "action_ts": f"{time.time():.6f}"}
         signed = self.world.signer.block_actions(
@@ -167,8 +168,9 @@ class SlackActor:
             f"{labels.get(k, k)}: {self.transcript.slack_text(f'<@{v}>') if _is_user(v) else v}"
             for k, v in (overrides or {}).items()
         )
-        self.transcript.note(f"{name} fills in “{title}”{' (' + shown + ')' if shown else ''}")
-        self.transcript.note(f"{name} clicks [{submit}]")
+        detail = f" ({shown})" if shown else ""
+        self.transcript.note(_("{name} fills in “{title}”", name=name, title=title) + detail)
+        self.transcript.note(_("{name} clicks [{label}]", name=name, label=submit))
         signed = self.world.signer.view_submission(
             user_id=user, user_name=name, callback_id=str(view.get("callback_id")),
             values=fill_view(view, overrides), view_id=str(view.get("id")),
@@ -178,7 +180,7 @@ class SlackActor:
         status, body = self._post(EVENTS_PATH, signed)
         errors = _view_errors(body)
         if errors:
-            self.transcript.note(f"the modal says: {errors}")
+            self.transcript.note(_("the modal says: {errors}", errors=errors))
         return status, body
 
 
@@ -218,8 +220,14 @@ class PagerDutyActor:
         state = self.world.pagerduty.state
         incident = state.add_incident(self.world.pd_service, title, alerts=alerts, urgency="high")
         self.transcript.note(
-            f"PagerDuty: {incident['id']} “{title}” triggered on service "
-            f"{self.world.pd_service['name']} ({alerts} alerts); webhook incident.triggered sent"
+            _(
+                "PagerDuty: {id} “{title}” triggered on service {service} ({alerts} alerts); "
+                "webhook incident.triggered sent",
+                id=incident["id"],
+                title=title,
+                service=self.world.pd_service["name"],
+                alerts=alerts,
+            )
         )
         body, headers = self.world.pagerduty.webhook(
             "incident.triggered", incident["id"], [WEBHOOK_SECRET]

@@ -28,6 +28,7 @@ def demo(language: str, output: Path, play: bool) -> None:
     from bot.demo.story import Story
     from bot.demo.transcript import Transcript
     from bot.demo.world import start_world
+    from bot.i18n import _, set_default_language
     from bot.logs import configure_logging
 
     if not output.parent.resolve().is_dir():
@@ -35,9 +36,12 @@ def demo(language: str, output: Path, play: bool) -> None:
             f"cannot write the postmortem to {output}: {output.parent} is not a directory"
         )
     configure_logging("ERROR", "console")
+    set_default_language(language)
     console = Console(highlight=False)
     started = time.monotonic()
-    console.print("[bold]sevbot demo[/bold]: starting the Slack, PagerDuty and Notion fakes …")
+    console.print(
+        "[bold]sevbot demo[/bold]: " + _("starting the Slack, PagerDuty and Notion fakes …")
+    )
     world = start_world(language=language)
     try:
         transcript = Transcript(world.slack, console)
@@ -53,5 +57,6 @@ def demo(language: str, output: Path, play: bool) -> None:
     finally:
         world.close()
     console.print()
-    console.print(f"Postmortem written to {outcome.postmortem_path.resolve()}")
-    console.print(f"Done in {time.monotonic() - started:.1f} s.")
+    written = outcome.postmortem_path.resolve()
+    console.print(_("Postmortem written to {path}", path=written), markup=False)
+    console.print(_("Done in {seconds} s.", seconds=f"{time.monotonic() - started:.1f}"))

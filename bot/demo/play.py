@@ -23,7 +23,7 @@ Type as a Slack user:
   /incident …          a slash command in the current channel (try /incident declare sev2 결제 지연)
   [Label]              click the most recent button with that label (e.g. [Post update])
   #channel             go to a channel (a prefix is enough: #inc-1)
-  as <name>            type as another person: alice, bob or carol
+  as <name>            type as another person: {people}
   pd <title>           PagerDuty triggers an incident and sends its webhook
   wait <seconds>       let time pass and watch (nudges come at demo speed)
   help                 this help
@@ -86,6 +86,11 @@ class Player:
                 break
         self.t.flush()
 
+    def help_text(self) -> str:
+        """Return the help, naming the people of this demo."""
+        names = [self.t.user_name(uid) for uid in self.world.people.names]
+        return HELP.replace("{people}", ", ".join(names))
+
     # ---- commands -----------------------------------------------------------
     def prompt_text(self) -> str:
         """Return the prompt: who types, where."""
@@ -101,7 +106,7 @@ class Player:
         if lowered in ("quit", "exit", "q"):
             return False
         if lowered in ("help", "?"):
-            self.console.print(HELP, markup=False, highlight=False)
+            self.console.print(self.help_text(), markup=False, highlight=False)
         elif text.startswith("/"):
             command, _, rest = text.partition(" ")
             if command != "/incident":
@@ -228,7 +233,7 @@ def play_loop(
 ) -> None:
     """Run the prompt until quit or end of input."""
     player = Player(world, transcript, console, stdin or sys.stdin)
-    console.print(HELP, markup=False, highlight=False)
+    console.print(player.help_text(), markup=False, highlight=False)
     console.print(
         "The bot, the scheduler and the fakes are running; nudges come after a few seconds."
     )

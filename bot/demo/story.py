@@ -12,18 +12,19 @@ from bot.demo.actors import DemoError, PagerDutyActor, SlackActor, wait_for
 from bot.demo.notion_page import NotionReader
 from bot.demo.transcript import Button, Transcript, buttons_of
 from bot.demo.world import World
+from bot.i18n import N_, _
 from bot.nudges.ids import NudgeAction
 from bot.pagerduty.ids import PdAction
 from bot.slack.ids import Action, Block
 
 STEPS = [
-    "1. PagerDuty triggers an incident and its webhook arrives",
-    "2. Declare incident is clicked: SEV channel, kickoff and announcement",
-    "3. Roles, an update, silence, and the silence nudge",
-    "4. Severity change, PagerDuty alerts pulled in, resolved with a summary",
-    "5. The Notion postmortem is filed",
-    "6. Scheduling nudge, meeting with its .ics, postmortem marked complete",
-    "7. The alert review is posted",
+    N_("1. PagerDuty triggers an incident and its webhook arrives"),
+    N_("2. Declare incident is clicked: SEV channel, kickoff and announcement"),
+    N_("3. Roles, an update, silence, and the silence nudge"),
+    N_("4. Severity change, PagerDuty alerts pulled in, resolved with a summary"),
+    N_("5. The Notion postmortem is filed"),
+    N_("6. Scheduling nudge, meeting with its .ics, postmortem marked complete"),
+    N_("7. The alert review is posted"),
 ]
 
 
@@ -44,7 +45,7 @@ class Story:
         self.t = transcript
         self.slack = SlackActor(world, transcript)
         self.pd = PagerDutyActor(world, transcript)
-        self.steps = steps or STEPS
+        self.steps = steps or [_(step) for step in STEPS]
         self.channel = ""
 
     # ---- helpers ------------------------------------------------------------
@@ -79,7 +80,7 @@ class Story:
         alice, bob, carol = people.alice, people.bob, people.carol
 
         self.t.heading(self.steps[0])
-        incident = self.pd.trigger("Payments API 5xx above 5%", alerts=3)
+        incident = self.pd.trigger(_("Payments API 5xx above 5%"), alerts=3)
         offer = self._wait(
             lambda: self._button(w.incidents_channel, PdAction.DECLARE), "the Declare offer"
         )
@@ -92,14 +93,14 @@ class Story:
         channel = self._wait(self._incident_channel, "the SEV channel")
         self.channel = channel
         self._wait(lambda: self._button(channel, Action.POST_UPDATE), "the kickoff message")
-        self._wait(lambda: "Declared" in str(w.slack.messages(w.incidents_channel)[0]), "offer")
+        self._wait(lambda: self._count(w.incidents_channel) >= 2, "the announcement")
 
         self.t.heading(self.steps[2])
         before = self._count(channel)
         self.slack.command(alice, channel, f"role comms <@{bob}>")
         self.slack.command(alice, channel, f"role scribe <@{carol}>")
         self._new_messages(channel, before, "the role changes", count=2)
-        self.slack.say(bob, channel, "Payment gateway returns 502s since the 14:05 deploy.")
+        self.slack.say(bob, channel, _("Payment gateway returns 502s since the 14:05 deploy."))
         update = self._button(channel, Action.POST_UPDATE)
         assert update is not None
         modal = self.slack.click(bob, update)
@@ -107,12 +108,12 @@ class Story:
             raise DemoError("the Post update button opened no modal")
         before = self._count(channel)
         self.slack.submit(
-            bob, modal, {Block.TEXT: "Rolling back the 14:05 payments deploy; ETA 10 minutes."}
+            bob, modal, {Block.TEXT: _("Rolling back the 14:05 payments deploy; ETA 10 minutes.")}
         )
         self._new_messages(channel, before, "the update")
-        self.t.note("… the channel goes quiet (an hour in production, 4 seconds here) …")
+        self.t.note(_("… the channel goes quiet (an hour in production, 4 seconds here) …"))
         self._wait(lambda: self._nudges() >= 1, "the silence nudge", timeout=30)
-        self.slack.say(alice, channel, "Rollback is done; error rate is dropping.")
+        self.slack.say(alice, channel, _("Rollback is done; error rate is dropping."))
 
         self.t.heading(self.steps[3])
         before = self._count(channel)
@@ -122,9 +123,8 @@ class Story:
         self.slack.command(alice, channel, "alerts")
         self._new_messages(channel, before, "the PagerDuty alerts")
         before = self._count(channel)
-        self.slack.command(
-            alice, channel, "resolve Rolled back the 14:05 deploy; gateway timeouts fixed."
-        )
+        summary = _("Rolled back the 14:05 deploy; gateway timeouts fixed.")
+        self.slack.command(alice, channel, f"resolve {summary}")
         self._new_messages(channel, before, "the resolve summary")
 
         self.t.heading(self.steps[4])
@@ -132,7 +132,7 @@ class Story:
         self._wait(lambda: "notion.so" in str(w.slack.messages(channel)), "the Notion link")
 
         self.t.heading(self.steps[5])
-        self.t.note("… a day passes without a meeting (3 seconds here) …")
+        self.t.note(_("… a day passes without a meeting (3 seconds here) …"))
         schedule = self._wait(
             lambda: self._button(channel, NudgeAction.SCHEDULE_MEETING),
             "the scheduling nudge",
@@ -147,7 +147,7 @@ class Story:
         self._wait(lambda: self._page_status(page_id) == "Complete", "the postmortem completion")
 
         self.t.heading(self.steps[6])
-        self.t.note("… the alert review's schedule comes round (every other Monday) …")
+        self.t.note(_("… the alert review's schedule comes round (every other Monday) …"))
         w.scheduler.modify_job("alert_review", next_run_time=datetime.now(UTC))
         self._wait(lambda: w.slack.messages(w.review_channel), "the alert review", timeout=30)
         self.t.flush()

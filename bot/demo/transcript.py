@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.rule import Rule
 
 from bot.fakes.slack import FakeSlack
+from bot.i18n import _
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -153,18 +154,21 @@ class Transcript:
             f"  [bold green]{escape(name)}[/bold green]  {escape(text)}", f"  {name}  {text}"
         )
 
+    def clicked(self, channel_id: str, user_id: str, label: str) -> None:
+        """Show a person clicking a button."""
+        self.typed(channel_id, user_id, _("clicks [{label}]", label=label))
+
     def reply(self, channel_id: str, user_id: str, text: str) -> None:
         """Show the bot's immediate (ephemeral) answer to a slash command."""
         self._switch(channel_id, self.channel_label(self.slack.channel(channel_id)))
         self._show_ephemeral(user_id, text)
 
     def _show_ephemeral(self, user_id: str, text: str) -> None:
-        who = self.user_name(user_id)
+        only = _("(only visible to {name})", name=self.user_name(user_id))
         shown = self.slack_text(text)
         self._print(
-            f"  [bold cyan]sevbot[/bold cyan] [dim](only visible to {escape(who)})[/dim]  "
-            f"{styled(shown)}",
-            f"  sevbot (only visible to {who})  {shown}",
+            f"  [bold cyan]sevbot[/bold cyan] [dim]{escape(only)}[/dim]  {styled(shown)}",
+            f"  sevbot {only}  {shown}",
         )
 
     def _show_message(
@@ -173,7 +177,8 @@ class Transcript:
         author = self.user_name(message.get("user"))
         is_bot = bool(message.get("bot_id")) or message.get("user") == self.slack.bot_user_id
         style = "bold cyan" if is_bot else "bold green"
-        tag = " [dim](edited)[/dim]" if edited else ""
+        edit_mark = _("(edited)")
+        tag = f" [dim]{escape(edit_mark)}[/dim]" if edited else ""
         thread = (
             "  ↳ "
             if message.get("thread_ts") and message.get("thread_ts") != message.get("ts")
@@ -184,7 +189,7 @@ class Transcript:
         app = " APP" if is_bot else ""
         self._print(
             f"{thread}[{style}]{escape(author)}[/{style}]{app}{tag}  {styled(first)}",
-            f"{thread}{author}{' (edited)' if edited else ''}  {first}",
+            f"{thread}{author}{' ' + edit_mark if edited else ''}  {first}",
         )
         for line in rest:
             self._print(f"{thread}    {styled(line)}", f"{thread}    {line}")
@@ -225,10 +230,11 @@ class Transcript:
     def _show_view(self, view: dict[str, Any]) -> None:
         title = str((view.get("title") or {}).get("text", ""))
         submit = str((view.get("submit") or {}).get("text", ""))
+        modal = _("modal")
         self._print(
-            f"  [bold yellow]▣ modal[/bold yellow] “{escape(title)}”"
+            f"  [bold yellow]▣ {escape(modal)}[/bold yellow] “{escape(title)}”"
             + (f"  [bold blue]{escape(f'[{submit}]')}[/bold blue]" if submit else ""),
-            f"  modal “{title}” [{submit}]",
+            f"  {modal} “{title}” [{submit}]",
         )
 
     def mark_seen(self, channel_id: str, ts: str) -> None:
@@ -270,7 +276,7 @@ class Transcript:
             if view_id not in self._views_seen and view.get("type") == "modal":
                 self._views_seen.add(view_id)
                 events.append((0.0, 3, view))
-        for _, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
+        for _ts, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
             if kind == 3:
                 self._show_view(item)
                 continue

@@ -19,7 +19,7 @@ from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import SlackRequestSigner
 from bot.fakes.tls import LocalCA
 from bot.fakes.wsgi import WsgiServer
-from bot.postmortems.render import BUILTIN_TEMPLATE
+from bot.postmortems.render import BUILTIN_TEMPLATE, BUILTIN_TEMPLATES
 from bot.postmortems.setup import SCHEMA
 from bot.runtime import Bot
 from bot.settings import Settings
@@ -92,26 +92,38 @@ class World:
         self.stack.close()
 
 
-def _seed_slack(slack: FakeSlack) -> tuple[People, str, str, str]:
-    alice = slack.add_user(
-        "alice", email="alice@example.com", tz="Asia/Seoul", real_name="Alice Kim"
+# The demo's three people per language: (Slack name, real name), commander first.
+CAST = {
+    "en": [("alice", "Alice Kim"), ("bob", "Bob Lee"), ("carol", "Carol Park")],
+    "ko": [("jiwoo", "김지우"), ("minsu", "이민수"), ("seoyeon", "박서연")],
+}
+LOCALES = {"en": "en-US", "ko": "ko-KR"}
+
+
+def _seed_slack(slack: FakeSlack, language: str) -> tuple[People, str, str, str]:
+    ids = [
+        slack.add_user(
+            name, email=f"{name}@example.com", tz="Asia/Seoul", real_name=real,
+            locale=LOCALES[language],
+        )
+        for name, real in CAST[language]
+    ]  # fmt: skip
+    alice, bob, carol = ids
+    people = People(
+        alice, bob, carol, {uid: name for uid, (name, _) in zip(ids, CAST[language], strict=True)}
     )
-    bob = slack.add_user("bob", email="bob@example.com", tz="Asia/Seoul", real_name="Bob Lee")
-    carol = slack.add_user(
-        "carol", email="carol@example.com", tz="Asia/Seoul", real_name="Carol Park"
-    )
-    people = People(alice, bob, carol, {alice: "alice", bob: "bob", carol: "carol"})
     incidents = slack.add_channel("incidents", members=[alice, bob, carol])
     general = slack.add_channel("general", members=[alice, bob, carol])
     review = slack.add_channel(REVIEW_CHANNEL, members=[alice, bob])
     return people, incidents, general, review
 
 
-def _seed_pagerduty(pd: FakePagerDuty) -> tuple[dict[str, Any], dict[str, Any]]:
+def _seed_pagerduty(pd: FakePagerDuty, language: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Add the payments service, its on-call, and two weeks of history for the alert review."""
     state = pd.state
-    oncall = state.add_user("Alice Kim", "alice@example.com")
-    backup = state.add_user("Bob Lee", "bob@example.com")
+    (first, first_real), (second, second_real), _ = CAST[language]
+    oncall = state.add_user(first_real, f"{first}@example.com")
+    backup = state.add_user(second_real, f"{second}@example.com")
     payments = state.add_service("payments")
     search = state.add_service("search")
     for service in (payments, search):
@@ -160,7 +172,7 @@ def demo_settings(
         "default_timezone": "Asia/Seoul",
         "pagerduty_api_token": pd.token,
         "pagerduty_api_url": pd.base_url,
-        "pagerduty_from_email": "alice@example.com",
+        "pagerduty_from_email": f"{CAST[language][0][0]}@example.com",
         "pagerduty_webhook_secret": WEBHOOK_SECRET,
         "alert_review_channel": REVIEW_CHANNEL,
         "alert_review_cron": "0 10 * * mon",
@@ -169,9 +181,8 @@ def demo_settings(
         "notion_postmortem_database_id": database_id,
         **DEMO_DURATIONS,
     }
-    values["postmortem_template"] = str(BUILTIN_TEMPLATE)
-    if language != "en":
-        values["language"] = language
+    values["postmortem_template"] = str(BUILTIN_TEMPLATES.get(language, BUILTIN_TEMPLATE))
+    values["language"] = language
     return DemoSettings(**values)
 
 
@@ -197,10 +208,10 @@ def start_world(*, language: str = "en") -> World:
         previous = os.environ.get("SSL_CERT_FILE")
         os.environ["SSL_CERT_FILE"] = pd.ca_file
         stack.callback(_restore_env, "SSL_CERT_FILE", previous)
-        people, incidents, general, review = _seed_slack(slack)
-        service, oncall = _seed_pagerduty(pd)
-        for name, email in (("Alice Kim", "alice@example.com"), ("Bob Lee", "bob@example.com")):
-            notion.add_user(name, email)
+        people, incidents, general, review = _seed_slack(slack, language)
+        service, oncall = _seed_pagerduty(pd, language)
+        for name, real in CAST[language]:
+            notion.add_user(real, f"{name}@example.com")
         database_id = notion.add_database(SCHEMA)
         settings = demo_settings(slack, pd, notion, database_id, workdir, language=language)
         bot = assemble(settings, build_full_deps(settings))
