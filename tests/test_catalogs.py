@@ -20,9 +20,11 @@ def messages_in_code(root: Path = BOT) -> set[str]:
     found: set[str] = set()
     for path in root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            if not isinstance(node, ast.Call):
                 continue
-            count = MARKERS.get(node.func.id)
+            func = node.func  # _("…") or i18n._("…")
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            count = MARKERS.get(name or "")
             for arg in node.args[: count or 0]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found.add(arg.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -16,15 +17,22 @@ from rich.markup import escape
 from rich.rule import Rule
 
 from bot.fakes.slack import FakeSlack
-from bot.i18n import _
+from bot.i18n import _, format_when
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")
 _BARE = re.compile(r"<(https?://[^>]+)>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
-_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*\|([^>]*)>")
+READER_TIMEZONE = "Asia/Seoul"  # the demo's people are in Seoul
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
+def _slack_date(match: re.Match[str]) -> str:
+    """Show a <!date^…> token as Slack would: in the reader's time zone and language."""
+    moment = datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+    return format_when(moment, READER_TIMEZONE)
 
 
 def styled(plain: str) -> str:
@@ -115,7 +123,7 @@ class Transcript:
         text = _LINK.sub(lambda m: m.group(2), text)
         text = _BARE.sub(lambda m: m.group(1), text)
         text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-        text = _DATE.sub(lambda m: m.group(1), text)
+        text = _DATE.sub(_slack_date, text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
     def _channel_name(self, channel_id: str) -> str:

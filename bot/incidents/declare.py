@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import i18n
 from bot.db import session_scope, utcnow
 from bot.incidents import service
 from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
@@ -51,11 +52,14 @@ def validate_title(title: str, settings: Settings) -> str:
     """Return the stripped title or raise InvalidInput with the rule it broke."""
     title = " ".join(title.split())
     if not title:
-        raise InvalidInput("Please give the incident a title.")
+        raise InvalidInput(i18n._("Please give the incident a title."))
     if len(title) > settings.title_max_length:
         raise InvalidInput(
-            f"The title is {len(title)} characters long; the limit is "
-            f"{settings.title_max_length}. Please shorten it."
+            i18n._(
+                "The title is {length} characters long; the limit is {limit}. Please shorten it.",
+                length=len(title),
+                limit=settings.title_max_length,
+            )
         )
     return title
 
@@ -64,8 +68,11 @@ def validate_severity(severity: str, settings: Settings) -> str:
     """Return the severity if configured, else raise InvalidInput listing the valid ones."""
     if severity not in settings.severity_names:
         raise InvalidInput(
-            f"`{severity}` is not a severity here. "
-            f"Use one of: {', '.join(settings.severity_names)}."
+            i18n._(
+                "`{severity}` is not a severity here. Use one of: {choices}.",
+                severity=severity,
+                choices=", ".join(settings.severity_names),
+            )
         )
     return severity
 
@@ -103,7 +110,7 @@ def open_declaration(
                 incident.id,
                 session=session,
                 kind="declared",
-                text=f"Declared {severity}: {title}",
+                text=i18n._("Declared {severity}: {title}", severity=severity, title=title),
                 actor_id=request.reporter_id,
                 occurred_at=now,
                 dedupe_key="declared",
@@ -251,8 +258,11 @@ def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContex
         people_list = ", ".join(f"`{user}`" for user in refused)
         ctx.chat.post_message(
             incident.channel_id,
-            f"Slack would not add {people_list} to this channel (unknown or deactivated). "
-            "Check DEFAULT_RESPONDERS or invite them by hand.",
+            i18n._(
+                "Slack would not add {people} to this channel (unknown or deactivated). "
+                "Check DEFAULT_RESPONDERS or invite them by hand.",
+                people=people_list,
+            ),
         )
     _mark(incident.id, ctx, members_invited=True)
 

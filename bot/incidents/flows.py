@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
+from bot.i18n import _, status_label
 from bot.incidents import service
 from bot.incidents.context import (
     IncidentChanged,
@@ -42,8 +43,10 @@ def _open_incident(channel_id: str, session: Session) -> Incident:
     incident = service.get_by_channel(channel_id, session=session)
     if incident is None:
         raise InvalidInput(
-            "This command only works in an incident channel. "
-            "Run it in the channel of the incident you mean (see `/incident list`)."
+            _(
+                "This command only works in an incident channel. "
+                "Run it in the channel of the incident you mean (see `/incident list`)."
+            )
         )
     return incident
 
@@ -79,7 +82,7 @@ def record_update(
     text = text.strip()
     if not text:
         raise InvalidInput(
-            "Please write the update, e.g. `/incident update Rolled back the deploy`."
+            _("Please write the update, e.g. `/incident update Rolled back the deploy`.")
         )
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
@@ -113,7 +116,9 @@ def change_severity(
         incident = _open_incident(channel_id, session)
         old = incident.severity
         if old == severity:
-            raise InvalidInput(f"INC-{incident.number} is already {severity}.")
+            raise InvalidInput(
+                _("INC-{number} is already {state}.", number=incident.number, state=severity)
+            )
         incident.severity = severity
         return _record_change(
             session,
@@ -123,7 +128,7 @@ def change_severity(
             field="severity",
             old=old,
             new=severity,
-            text=f"Severity changed from {old} to {severity}",
+            text=_("Severity changed from {old} to {new}", old=old, new=severity),
             data={"from": old, "to": severity},
         )
 
@@ -134,16 +139,33 @@ def change_status(
     """Set a new status; 'resolved' resolves the incident (without a summary)."""
     status = status.strip().lower()
     if status not in STATUSES:
-        raise InvalidInput(f"`{status}` is not a status. Use one of: {', '.join(STATUSES)}.")
+        raise InvalidInput(
+            _(
+                "`{status}` is not a status. Use one of: {choices}.",
+                status=status,
+                choices=", ".join(STATUSES),
+            )
+        )
     if status == "resolved":
         return resolve(channel_id, "", actor_id, session_factory=session_factory)
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is resolved. Use `/incident reopen` first.")
+            raise InvalidInput(
+                _(
+                    "INC-{number} is resolved. Use `/incident reopen` first.",
+                    number=incident.number,
+                )
+            )
         old = incident.status
         if old == status:
-            raise InvalidInput(f"INC-{incident.number} is already {status}.")
+            raise InvalidInput(
+                _(
+                    "INC-{number} is already {state}.",
+                    number=incident.number,
+                    state=status_label(status),
+                )
+            )
         incident.status = status
         return _record_change(
             session,
@@ -153,7 +175,11 @@ def change_status(
             field="status",
             old=old,
             new=status,
-            text=f"Status changed from {old} to {status}",
+            text=_(
+                "Status changed from {old} to {new}",
+                old=status_label(old),
+                new=status_label(status),
+            ),
             data={"from": old, "to": status},
         )
 
@@ -169,12 +195,16 @@ def assign_role(
     """Give a role to a user."""
     role = role.strip().lower()
     if role not in ROLES:
-        raise InvalidInput(f"`{role}` is not a role. Use one of: {', '.join(ROLES)}.")
+        raise InvalidInput(
+            _("`{role}` is not a role. Use one of: {choices}.", role=role, choices=", ".join(ROLES))
+        )
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         old = incident.role_holder(role)
         if old == user_id:
-            raise InvalidInput(f"<@{user_id}> is already {role}.")
+            raise InvalidInput(
+                _("{user} is already {role}.", user=f"<@{user_id}>", role=_(role.capitalize()))
+            )
         setattr(incident, f"{role}_id", user_id)
         return _record_change(
             session,
@@ -184,7 +214,7 @@ def assign_role(
             field=role,
             old=old,
             new=user_id,
-            text=f"{role.capitalize()} is now <@{user_id}>",
+            text=_("{role} is now {user}", role=_(role.capitalize()), user=f"<@{user_id}>"),
             data={"role": role, "from": old, "to": user_id},
         )
 
@@ -196,13 +226,15 @@ def resolve(
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is already resolved.")
+            raise InvalidInput(_("INC-{number} is already resolved.", number=incident.number))
         now = utcnow()
         old = incident.status
         incident.status, incident.resolved_at = "resolved", now
         incident.summary = summary.strip() or incident.summary
         _bump(incident)
-        text = "Resolved" + (f": {summary.strip()}" if summary.strip() else "")
+        text = (
+            _("Resolved: {summary}", summary=summary.strip()) if summary.strip() else _("Resolved")
+        )
         service.add_timeline_entry(
             incident.id,
             session=session,
@@ -220,13 +252,13 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = _open_incident(channel_id, session)
         if incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is not resolved.")
+            raise InvalidInput(_("INC-{number} is not resolved.", number=incident.number))
         incident.status, incident.resolved_at = "investigating", None
         # Reopening is news: the silence clock restarts now, not at the last message before
         # the resolve (which would make the update nudge fire at once).
         incident.last_update_at = utcnow()
         _bump(incident)
-        text = "Reopened; status is investigating"
+        text = _("Reopened; status is investigating")
         service.add_timeline_entry(
             incident.id,
             session=session,
