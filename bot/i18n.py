@@ -114,6 +114,15 @@ def _(message: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def public_(message: str, **values: Any) -> str:
+    """Translate a message everyone reads (a channel post, the timeline): workspace language.
+
+    Use it for public text built while answering one person, whose own language may differ.
+    """
+    text = translations(_default).gettext(message)
+    return text.format(**values) if values else text
+
+
 def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     """Translate a message with a count; {n} is available as a placeholder."""
     text = translations(current_language()).ngettext(singular, plural, n)
@@ -150,12 +159,14 @@ def N_(message: str) -> str:  # noqa: N802  the conventional gettext marker
     return message
 
 
-def status_label(status: str) -> str:
-    """Return an incident status as people read it in the current language."""
+def status_label(status: str, *, public: bool = False) -> str:
+    """Return an incident status as people read it (in the workspace language when public)."""
     labels = {
         "investigating": N_("investigating"),
         "identified": N_("identified"),
         "monitoring": N_("monitoring"),
         "resolved": N_("resolved"),
     }
-    return _(labels[status]) if status in labels else status
+    if status not in labels:
+        return status
+    return public_(labels[status]) if public else _(labels[status])

@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from bot import i18n
 
 BOT = Path(i18n.__file__).resolve().parent
-MARKERS = {"_": 1, "N_": 1, "ngettext": 2}
+MARKERS = {"_": 1, "N_": 1, "public_": 1, "ngettext": 2}
 
 
 def messages_in_code(root: Path = BOT) -> set[str]:

@@ -142,3 +142,22 @@ def test_korean_postmortem_template_is_chosen_and_renders_localised_facts(
     assert "## 타임라인" in page and "## 후속 조치" in page
     assert "해결까지 걸린 시간: 2시간 5분" in page
     assert "2026년 3월 2일 오후 6:00" in page  # the local time, in Korean
+
+
+def test_public_posts_stay_in_the_workspace_language_while_the_reader_gets_theirs(
+    harness: Harness,
+) -> None:
+    minsu = harness.slack.add_user("minsu", email="minsu@example.com", locale="ko-KR")
+    harness.command("help", user=minsu)  # first contact: the locale is fetched meanwhile
+    languages = harness.deps.extras["reader_languages"]
+    wait_until(lambda: languages.cached(minsu) == (True, "ko"), message="locale fetched")
+    incident = harness.declare("declare sev3 Queue backlog", user=minsu)
+    harness.slack.add_message(incident["channel"], minsu, "joining")  # minsu is a member
+    harness.command(f"role comms <@{harness.bob}>", user=minsu, channel=incident["channel"])
+    harness.settle()
+    again = _reply(
+        harness.command(f"role comms <@{harness.bob}>", user=minsu, channel=incident["channel"])
+    )
+    assert "이미" in again  # the error is for minsu: Korean
+    notices = [m["text"] for m in harness.slack.messages(incident["channel"])]
+    assert any("Comms is now" in text for text in notices), notices  # the channel: English

@@ -110,7 +110,7 @@ def open_declaration(
                 incident.id,
                 session=session,
                 kind="declared",
-                text=i18n._("Declared {severity}: {title}", severity=severity, title=title),
+                text=i18n.public_("Declared {severity}: {title}", severity=severity, title=title),
                 actor_id=request.reporter_id,
                 occurred_at=now,
                 dedupe_key="declared",

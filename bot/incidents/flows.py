@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.i18n import _, status_label
+from bot.i18n import _, public_, status_label
 from bot.incidents import service
 from bot.incidents.context import (
     IncidentChanged,
@@ -128,7 +128,7 @@ def change_severity(
             field="severity",
             old=old,
             new=severity,
-            text=_("Severity changed from {old} to {new}", old=old, new=severity),
+            text=public_("Severity changed from {old} to {new}", old=old, new=severity),
             data={"from": old, "to": severity},
         )
 
@@ -175,10 +175,10 @@ def change_status(
             field="status",
             old=old,
             new=status,
-            text=_(
+            text=public_(
                 "Status changed from {old} to {new}",
-                old=status_label(old),
-                new=status_label(status),
+                old=status_label(old, public=True),
+                new=status_label(status, public=True),
             ),
             data={"from": old, "to": status},
         )
@@ -214,7 +214,9 @@ def assign_role(
             field=role,
             old=old,
             new=user_id,
-            text=_("{role} is now {user}", role=_(role.capitalize()), user=f"<@{user_id}>"),
+            text=public_(
+                "{role} is now {user}", role=public_(role.capitalize()), user=f"<@{user_id}>"
+            ),
             data={"role": role, "from": old, "to": user_id},
         )
 
@@ -233,7 +235,9 @@ def resolve(
         incident.summary = summary.strip() or incident.summary
         _bump(incident)
         text = (
-            _("Resolved: {summary}", summary=summary.strip()) if summary.strip() else _("Resolved")
+            public_("Resolved: {summary}", summary=summary.strip())
+            if summary.strip()
+            else public_("Resolved")
         )
         service.add_timeline_entry(
             incident.id,
@@ -258,7 +262,7 @@ def reopen(channel_id: str, actor_id: str, *, session_factory: Callable[[], Sess
         # the resolve (which would make the update nudge fire at once).
         incident.last_update_at = utcnow()
         _bump(incident)
-        text = _("Reopened; status is investigating")
+        text = public_("Reopened; status is investigating")
         service.add_timeline_entry(
             incident.id,
             session=session,

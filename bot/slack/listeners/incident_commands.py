@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import i18n
 from bot.db import utcnow
 from bot.deps import Deps
 from bot.i18n import N_
@@ -61,9 +62,12 @@ def parse_declare_args(args: str, deps: Deps) -> tuple[str | None, str]:
         severity = normalise_severity(first, deps.settings.severity_names)
         if severity is None:
             raise InvalidInput(
-                f"`{first}` is not a severity here. Use one of: "
-                f"{', '.join(deps.settings.severity_names)}, "
-                "e.g. `/incident declare sev2 Checkout is down`."
+                i18n._(
+                    "`{severity}` is not a severity here. Use one of: {choices}, "
+                    "e.g. `/incident declare sev2 Checkout is down`.",
+                    severity=first,
+                    choices=", ".join(deps.settings.severity_names),
+                )
             )
         return severity, rest.strip()
     return None, args.strip()
@@ -99,7 +103,11 @@ def register(router: CommandRouter) -> None:
             request, session_factory=deps.session_factory, settings=deps.settings
         )
         return Outcome(
-            reply=f"Declaring {incident.label} ({incident.severity}). The channel is on its way.",
+            reply=i18n._(
+                "Declaring {label} ({severity}). The channel is on its way.",
+                label=incident.label,
+                severity=incident.severity,
+            ),
             followup=followup("setup_incident", incident_id=incident.id),
         )
 
@@ -125,8 +133,10 @@ def register(router: CommandRouter) -> None:
     def severity_command(cmd: CommandInput, deps: Deps) -> Outcome:
         if not cmd.args:
             raise InvalidInput(
-                "Which severity? e.g. `/incident sev 2`. "
-                f"Choices: {', '.join(deps.settings.severity_names)}."
+                i18n._(
+                    "Which severity? e.g. `/incident sev 2`. Choices: {choices}.",
+                    choices=", ".join(deps.settings.severity_names),
+                )
             )
         return change_followup(
             flows.change_severity(
@@ -145,7 +155,7 @@ def register(router: CommandRouter) -> None:
     )
     def status_command(cmd: CommandInput, deps: Deps) -> Outcome:
         if not cmd.args:
-            raise InvalidInput("Which status? e.g. `/incident status identified`.")
+            raise InvalidInput(i18n._("Which status? e.g. `/incident status identified`."))
         return change_followup(
             flows.change_status(
                 cmd.channel_id, cmd.args, cmd.user_id, session_factory=deps.session_factory
@@ -159,7 +169,7 @@ def register(router: CommandRouter) -> None:
         role, _, who = cmd.args.partition(" ")
         match = _USER_MENTION.match(who.strip())
         if not role or not match:
-            raise InvalidInput("Usage: `/incident role <commander|comms|scribe> @someone`.")
+            raise InvalidInput(i18n._("Usage: `/incident role <commander|comms|scribe> @someone`."))
         return change_followup(
             flows.assign_role(
                 cmd.channel_id,
@@ -190,7 +200,7 @@ def register(router: CommandRouter) -> None:
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incidents = flows.list_active(session_factory=deps.session_factory)
         return Outcome(
-            reply=f"{len(incidents)} active incidents",
+            reply=i18n._("{count} active incidents", count=len(incidents)),
             blocks=incident_list_blocks(incidents, utcnow()),
         )
 
