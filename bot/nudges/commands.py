@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
-from bot.i18n import N_
+from bot.i18n import N_, _, for_reader, public_
 from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings
@@ -25,10 +25,12 @@ def parse_meeting_duration(text: str) -> timedelta:
     cleaned = text.strip().lower()
     parts = _DURATION_PART.findall(cleaned)
     if not parts or _DURATION_PART.sub("", cleaned).strip():
-        raise InvalidInput(f"`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.")
+        raise InvalidInput(
+            _("`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.", text=text)
+        )
     seconds = sum(int(n) * _UNITS[u] for n, u in parts)
     if not 60 <= seconds <= 86400:
-        raise InvalidInput("A meeting lasts between 1 minute and 1 day.")
+        raise InvalidInput(_("A meeting lasts between 1 minute and 1 day."))
     return timedelta(seconds=seconds)
 
 
@@ -62,7 +64,7 @@ def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
     if slot.timezone:
         meetings.start_time(slot.local, slot.timezone, utcnow())
     return Outcome(
-        reply=f"Scheduling the postmortem meeting of {label}…",
+        reply=_("Scheduling the postmortem meeting of {label}…", label=label),
         followup=Followup(
             "nudges_schedule_from_command",
             {
@@ -86,7 +88,7 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
             incident_id = incident.id
         if "postmortem_export" in deps.router.followups:
             return Outcome(
-                reply="Creating the postmortem document…",
+                reply=_("Creating the postmortem document…"),
                 followup=Followup(
                     "postmortem_export",
                     {
@@ -96,13 +98,15 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
                     },
                 ),
             )
-        raise InvalidInput(f"Usage: `{POSTMORTEM_USAGE}` marks the postmortem complete.")
+        raise InvalidInput(
+            _("Usage: `{usage}` marks the postmortem complete.", usage=POSTMORTEM_USAGE)
+        )
     with session_scope(deps.session_factory) as session:
         incident = meetings.incident_for_channel(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
         existing = postmortems.get(incident_id, session=session)
         if existing is not None and existing.status == "Complete":
-            raise InvalidInput(f"The postmortem of {label} is already complete.")
+            raise InvalidInput(_("The postmortem of {label} is already complete.", label=label))
         postmortems.mark_complete(incident_id, session=session, source="slack")
     return Outcome(
         followup=Followup(
@@ -145,7 +149,9 @@ def register(router: CommandRouter) -> None:
         try:
             starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
         except InvalidInput as exc:
-            deps.chat.post_ephemeral(channel_id, user_id, str(exc))
+            deps.chat.post_ephemeral(
+                channel_id, user_id, str(exc)
+            )  # built in the reader's language
             return
         members = [m for m in deps.chat.channel_members(channel_id) if m != deps.chat.bot_user_id()]
         meetings.record_meeting(
@@ -168,7 +174,10 @@ def register(router: CommandRouter) -> None:
     def postmortem_done(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
         deps.bus.publish(PostmortemCompleted(incident_id))
         deps.chat.post_message(
-            channel_id, f":white_check_mark: <@{user_id}> marked the postmortem complete."
+            channel_id,
+            public_(
+                ":white_check_mark: {user} marked the postmortem complete.", user=f"<@{user_id}>"
+            ),
         )
 
     @router.followup("nudges_open_schedule_modal")
@@ -179,9 +188,8 @@ def register(router: CommandRouter) -> None:
         bot = deps.chat.bot_user_id()
         members = [m for m in deps.chat.channel_members(channel_id) if m != bot]
         tomorrow = utcnow().astimezone(meetings.zone(tz)) + timedelta(days=1)
-        deps.chat.open_view(
-            trigger_id,
-            schedule_modal(
+        with for_reader():  # the modal is seen by the person who asked for it
+            view = schedule_modal(
                 incident_id=incident_id,
                 channel_id=channel_id,
                 label=label,
@@ -189,5 +197,5 @@ def register(router: CommandRouter) -> None:
                 timezone=tz,
                 duration=deps.settings.meeting_default_duration,
                 attendees=members,
-            ),
-        )
+            )
+        deps.chat.open_view(trigger_id, view)

@@ -61,7 +61,7 @@ def accept_meeting(
     except InvalidInput as exc:
         errors[NudgeBlock.DURATION] = str(exc)
     if not values["date"] or not values["time"]:
-        errors[NudgeBlock.DATE] = "Pick a date and a time."
+        errors[NudgeBlock.DATE] = _("Pick a date and a time.")
     if errors:
         return errors, None
     local = datetime.fromisoformat(f"{values['date']}T{values['time']}")
