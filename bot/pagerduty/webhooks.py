@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.i18n import _
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort
 from bot.pagerduty import messages
@@ -209,7 +210,7 @@ def _post_event(event: WebhookEvent, incident_id: int, *, session: Session, chat
     incident = incidents.get(incident_id, session=session)
     links = {lk.pd_incident_id: lk for lk in pd_service.links_for(incident_id, session=session)}
     link = links.get(event.incident_id or "")
-    label = f"<{link.html_url}|#{link.pd_number}>" if link and link.html_url else "incident"
+    label = f"<{link.html_url}|#{link.pd_number}>" if link and link.html_url else _("incident")
     pd = event.incident
     text = messages.event_text(
         event.event_type,
