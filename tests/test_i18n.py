@@ -161,3 +161,49 @@ def test_public_posts_stay_in_the_workspace_language_while_the_reader_gets_their
     assert "이미" in again  # the error is for minsu: Korean
     notices = [m["text"] for m in harness.slack.messages(incident["channel"])]
     assert any("Comms is now" in text for text in notices), notices  # the channel: English
+
+
+def test_fake_slack_returns_the_locale_only_when_asked(fake_slack: FakeSlack) -> None:
+    minsu = fake_slack.add_user("minsu", locale="ko-KR")
+    client = fake_slack.client()
+    assert "locale" not in client.users_info(user=minsu)["user"]
+    assert client.users_info(user=minsu, include_locale=True)["user"]["locale"] == "ko-KR"
+
+
+class _Now:
+    """An executor that runs at once, and a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def submit(self, fn: object, *args: object) -> None:
+        fn(*args)  # type: ignore[operator]
+
+
+def test_reader_languages_cache_expire_and_survive_slack_errors() -> None:
+    from bot.integrations.ports import IntegrationError
+    from bot.slack.languages import TTL_SECONDS, ReaderLanguages, user_of
+
+    answers: dict[str, object] = {"U1": "ko-KR", "U2": IntegrationError("ratelimited")}
+    calls: list[str] = []
+
+    def lookup(user_id: str) -> str | None:
+        calls.append(user_id)
+        answer = answers[user_id]
+        if isinstance(answer, Exception):
+            raise answer
+        return str(answer)
+
+    now = _Now()
+    languages = ReaderLanguages(lookup, now, clock=lambda: now.t)  # type: ignore[arg-type]
+    assert languages.without_waiting("U1") is None  # a miss never waits; fetched meanwhile
+    assert languages.without_waiting("U1") == "ko" and calls == ["U1"]
+    assert languages.without_waiting("U2") is None and languages.cached("U2") == (True, None)
+    answers["U1"] = "en-GB"
+    now.t += TTL_SECONDS + 1
+    assert languages.without_waiting("U1") is None  # expired: fetched again
+    assert languages.cached("U1") == (True, "en")
+    assert user_of({"user_id": "U1"}) == "U1"
+    assert user_of({"user": {"id": "U2"}}) == "U2"
+    assert user_of({"event": {"user": "U3"}}) == "U3"
+    assert user_of({"event": {"user": {"id": "x"}}}) is None
