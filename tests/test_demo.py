@@ -146,3 +146,12 @@ def test_the_readme_starts_with_install_then_the_demo() -> None:
     assert first_block == (
         "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/sevbot demo"
     )
+
+
+def test_play_in_korean_answers_in_korean(tmp_path: Path) -> None:
+    script = "/incident declare sev2 결제 지연\n#inc-1\n/incident update 원인 파악 중\nquit\n"
+    code, output, _ = _run_demo(tmp_path, "--play", "--language", "ko", stdin=script)
+    assert code == 0, output
+    assert "jiwoo in #incidents> /incident declare sev2 결제 지연" in output
+    assert "INC-1 (SEV-2) 선언 중입니다" in output  # the ephemeral answer, in Korean
+    assert "INC-1 업데이트" in output and "원인 파악 중" in output
