@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.i18n import _, public_
+from bot.i18n import _, default_language, language, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
@@ -152,7 +152,8 @@ def sync(
             )
     ts = None
     if channel:
-        message = messages.alert_summary(pd, alerts, entries, tta)
+        with language(default_language()):  # posted in the channel, for everyone
+            message = messages.alert_summary(pd, alerts, entries, tta)
         ts = chat.post_message(channel, message.text, blocks=message.blocks)
     return AlertSync(pd, alerts, entries, tta, added, ts)
 

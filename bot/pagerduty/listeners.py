@@ -158,26 +158,28 @@ def register(router: CommandRouter) -> None:
     @router.followup("pagerduty_link")
     def run_link(deps: Deps, *, incident_id: int, ref: str, user_id: str, channel_id: str) -> None:
         try:
-            flows.link(
-                incident_id,
-                ref,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-                linked_by=user_id,
-            )
+            with for_reader():  # errors are for the person who asked; posts use public_()
+                flows.link(
+                    incident_id,
+                    ref,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                    linked_by=user_id,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
     @router.followup("pagerduty_alerts")
     def run_alerts(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
         try:
-            flows.refresh_alerts(
-                incident_id,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-            )
+            with for_reader():
+                flows.refresh_alerts(
+                    incident_id,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
@@ -197,14 +199,15 @@ def register(router: CommandRouter) -> None:
         deps: Deps, *, incident_id: int, service: str, user_id: str, channel_id: str
     ) -> None:
         try:
-            flows.page(
-                incident_id,
-                service,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-                requested_by=user_id,
-            )
+            with for_reader():
+                flows.page(
+                    incident_id,
+                    service,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                    requested_by=user_id,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
