@@ -147,7 +147,8 @@ def register(router: CommandRouter) -> None:
     ) -> None:
         tz = timezone or meetings.user_timezone(deps.chat, user_id, deps.settings)
         try:
-            starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
+            with for_reader():  # the error goes to the person who asked
+                starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
         except InvalidInput as exc:
             deps.chat.post_ephemeral(
                 channel_id, user_id, str(exc)
