@@ -17,8 +17,9 @@ from rich.markup import escape
 from bot.demo.actors import DemoError, PagerDutyActor, SlackActor, modal_inputs
 from bot.demo.transcript import Transcript
 from bot.demo.world import World
+from bot.i18n import N_, _
 
-HELP = """\
+HELP = N_("""\
 Type as a Slack user:
   /incident …          a slash command in the current channel (try /incident declare sev2 결제 지연)
   [Label]              click the most recent button with that label (e.g. [Post update])
@@ -28,7 +29,7 @@ Type as a Slack user:
   wait <seconds>       let time pass and watch (nudges come at demo speed)
   help                 this help
   quit                 stop (so does Ctrl-D)
-Anything else is posted as a plain message in the current channel."""
+Anything else is posted as a plain message in the current channel.""")
 QUIET = 0.8  # the bot is done answering when Slack has seen no call for this long
 SETTLE_MAX = 8.0
 
@@ -89,7 +90,7 @@ class Player:
     def help_text(self) -> str:
         """Return the help, naming the people of this demo."""
         names = [self.t.user_name(uid) for uid in self.world.people.names]
-        return HELP.replace("{people}", ", ".join(names))
+        return _(HELP, people=", ".join(names))
 
     # ---- commands -----------------------------------------------------------
     def prompt_text(self) -> str:
@@ -108,9 +109,11 @@ class Player:
         if lowered in ("help", "?"):
             self.console.print(self.help_text(), markup=False, highlight=False)
         elif text.startswith("/"):
-            command, _, rest = text.partition(" ")
+            command, _space, rest = text.partition(" ")
             if command != "/incident":
-                self.say_error(f"Only /incident is installed here, not {command}.")
+                self.say_error(
+                    _("Only /incident is installed here, not {command}.", command=command)
+                )
             else:
                 self.slack.command(self.user, self.channel, rest)
                 self.settle()
@@ -148,17 +151,23 @@ class Player:
             names = ", ".join(
                 "#" + str(c["name"]) for c in self.world.slack.channels() if not c.get("is_im")
             )
-            self.say_error(f"No channel starts with #{name}. Channels: {names}")
+            self.say_error(
+                _("No channel starts with #{name}. Channels: {names}", name=name, names=names)
+            )
             return
         self.channel = str(chosen[-1]["id"])
         if self.user not in chosen[-1].get("members", []):
-            self.say_error(f"({self.t.user_name(self.user)} is not a member there yet.)")
+            self.say_error(
+                _("({name} is not a member there yet.)", name=self.t.user_name(self.user))
+            )
 
     def become(self, name: str) -> None:
         """Type as another person of the workspace."""
         people = {self.t.user_name(uid): uid for uid in self.world.people.names}
         if name not in people:
-            self.say_error(f"Nobody called {name}. People: {', '.join(sorted(people))}")
+            self.say_error(
+                _("Nobody called {name}. People: {people}", name=name, people=", ".join(people))
+            )
             return
         self.user = people[name]
 
@@ -167,7 +176,7 @@ class Player:
         try:
             seconds = float(amount or "5")
         except ValueError:
-            self.say_error(f"wait takes a number of seconds, not {amount!r}")
+            self.say_error(_("wait takes a number of seconds, not {amount}", amount=repr(amount)))
             return
         deadline = time.monotonic() + min(max(seconds, 0.0), 120.0)
         while time.monotonic() < deadline:
@@ -179,13 +188,19 @@ class Player:
         button = self.t.find_button(label, channel_id=self.channel) or self.t.find_button(label)
         if button is None:
             shown = sorted({f"[{b.label}]" for b in self.t.buttons})
-            self.say_error(f"No button [{label}] to click. Buttons: {' '.join(shown) or 'none'}")
+            self.say_error(
+                _(
+                    "No button [{label}] to click. Buttons: {buttons}",
+                    label=label,
+                    buttons=" ".join(shown) or _("none"),
+                )
+            )
             return
         view = self.slack.click(self.user, button)
         if view is not None:
             overrides = self.fill(view)
             if overrides is None:
-                self.console.print("(modal closed)")
+                self.console.print(_("(modal closed)"))
                 return
             self.slack.submit(self.user, view, overrides)
         self.settle()
@@ -235,7 +250,7 @@ def play_loop(
     player = Player(world, transcript, console, stdin or sys.stdin)
     console.print(player.help_text(), markup=False, highlight=False)
     console.print(
-        "The bot, the scheduler and the fakes are running; nudges come after a few seconds."
+        _("The bot, the scheduler and the fakes are running; nudges come after a few seconds.")
     )
     while True:
         line = player.read_line(player.prompt_text())
