@@ -42,7 +42,10 @@ def demo(language: str, output: Path, play: bool) -> None:
     console.print(
         "[bold]sevbot demo[/bold]: " + _("starting the Slack, PagerDuty and Notion fakes …")
     )
-    world = start_world(language=language)
+    try:
+        world = start_world(language=language)
+    except (OSError, RuntimeError) as exc:  # no openssl for the fake's CA, no free port, …
+        raise click.ClickException(f"could not start the demo's fakes: {exc}") from exc
     try:
         transcript = Transcript(world.slack, console)
         if play:
