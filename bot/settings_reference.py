@@ -204,8 +204,9 @@ MEANINGS: dict[str, tuple[str, str, str]] = {
     ),
     "postmortem_template": (
         "Notion",
-        "Jinja2 markdown template of the postmortem page (the Korean one is used when "
-        "LANGUAGE is ko).",
+        "Jinja2 markdown template of the postmortem page. When `language` is `ko` and this "
+        "is left at its default, config/postmortem_template.ko.md is used (else the packaged "
+        "Korean template).",
         "config/postmortem_template.md",
     ),
     "notion_sync_every": (
