@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
+
+from bot.i18n import ContextThreadPoolExecutor
 
 MAX_DEFER = 0.5  # seconds background work may wait for acks
 QUIET = 0.01  # seconds without a request in flight that count as idle
@@ -58,8 +60,9 @@ class AckGate:
                     self._changed.wait(deadline - now)
 
 
-class AckFirstExecutor(ThreadPoolExecutor):
-    """The listener pool: each task waits for the gate before it starts."""
+class AckFirstExecutor(ContextThreadPoolExecutor):
+    """The listener pool: each task waits for the gate before it starts (in its caller's context,
+    so it still knows whom it answers)."""
 
     def __init__(self, gate: AckGate, max_workers: int, thread_name_prefix: str = "") -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)

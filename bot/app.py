@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -13,6 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.deps import Deps
 from bot.observability.slack_requests import observe_slack_request
 from bot.settings import Settings
+from bot.slack.languages import ReaderLanguages, reader_middleware
 from bot.slack.listeners import actions, commands, events, incident_commands, views
 
 
@@ -66,6 +67,9 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
         logger=logging.getLogger("slack_bolt"),
         listener_executor=executor,
     )
+    languages = ReaderLanguages(deps.chat.user_locale, executor or ThreadPoolExecutor(1))
+    deps.extras["reader_languages"] = languages
+    app.use(reader_middleware(languages))
     if not deps.router.subcommands:
         register_features(deps)
     events.register(app, deps)

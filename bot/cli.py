@@ -50,9 +50,10 @@ class _SevbotGroup(click.Group):
     """The command group, plus the commands features contribute (looked up on demand)."""
 
     def _features(self) -> dict[str, click.Command]:
+        from bot.demo.cli import demo
         from bot.features import feature_commands
 
-        return {command.name: command for command in feature_commands() if command.name}
+        return {command.name: command for command in [*feature_commands(), demo] if command.name}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._features()})

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import make_engine, make_session_factory
+from bot.i18n import set_default_language
 from bot.incidents.announce import ROLE_INVITE, invite_role_holder
 from bot.incidents.context import EventBus, IncidentContext, decode_event
 from bot.integrations.slack import SlackAdapter, make_web_client
@@ -47,6 +48,7 @@ def build_deps(
     settings: Settings, *, engine: Engine | None = None, web_client: WebClient | None = None
 ) -> Deps:
     """Build the engine, session factory, Slack client and incident context from settings."""
+    set_default_language(settings.language)
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     web_client = web_client or make_web_client(settings)

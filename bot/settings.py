@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -127,6 +128,8 @@ class Settings(BaseSettings):
     sevbot_config: str | None = None
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")
+    # The environment variable is SEVBOT_LANGUAGE: gettext itself reads LANGUAGE.
+    language: str = Field(default="en", pattern="^(en|ko)$")
 
     # Foundation policy.
     incidents_channel: str = "incidents"
@@ -241,7 +244,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Order the sources: explicit values, then the environment, then the YAML file."""
-        return (init_settings, env_settings, YamlPolicySource(settings_cls))
+        return (init_settings, OwnEnvSource(settings_cls), YamlPolicySource(settings_cls))
 
     # Convenience accessors used across the bot.
     @property
@@ -276,6 +279,20 @@ def config_path(explicit: str | None = None) -> Path | None:
             raise ConfigError(f"SEVBOT_CONFIG names {named!r}, which does not exist")
         return path
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+# Settings whose environment variable is not their upper-cased name (gettext reads LANGUAGE).
+ENV_NAMES = {"language": "SEVBOT_LANGUAGE"}
+
+
+class OwnEnvSource(EnvSettingsSource):
+    """The environment, except variables that belong to other programs (gettext's LANGUAGE)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Return a field's environment value, from its ENV_NAMES variable when it has one."""
+        if field_name in ENV_NAMES:
+            return self.env_vars.get(ENV_NAMES[field_name].lower()), field_name, False
+        return super().get_field_value(field, field_name)
 
 
 class YamlPolicySource(PydanticBaseSettingsSource):

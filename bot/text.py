@@ -86,15 +86,33 @@ def normalise_severity(raw: str, names: list[str]) -> str | None:
     return None
 
 
+_UNITS = {
+    "en": ("d", "h", "m", "s"),
+    "ko": ("일", "시간", "분", "초"),
+}
+
+
+def duration_value(seconds: float) -> str:
+    """Render a duration as a setting would be written: '2d 3h', '1h 5m' or '42s'."""
+    return _duration(seconds, _UNITS["en"])
+
+
 def format_duration(seconds: float) -> str:
-    """Render a duration as '2d 3h', '1h 5m' or '42s'."""
+    """Render a duration for people, in the current language: '2d 3h' or '2일 3시간'."""
+    from bot.i18n import current_language
+
+    return _duration(seconds, _UNITS.get(current_language(), _UNITS["en"]))
+
+
+def _duration(seconds: float, units: tuple[str, str, str, str]) -> str:
+    day, hour, minute, second = units
     seconds = int(max(seconds, 0))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "m")]
+    parts = [(days, day), (hours, hour), (minutes, minute)]
     shown = [f"{value}{unit}" for value, unit in parts if value][:2]
-    return " ".join(shown) if shown else f"{secs}s"
+    return " ".join(shown) if shown else f"{secs}{second}"
 
 
 UNKNOWN_USER = "(unknown user)"

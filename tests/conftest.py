@@ -129,10 +129,23 @@ def clean_engine(engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture(autouse=True)
+def _workspace_language_back_to_english() -> Iterator[None]:
+    """Each bot sets the workspace language; let no test leave Korean behind for the next."""
+    from bot.i18n import set_default_language
+
+    yield
+    set_default_language("en")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Keep the developer's environment and config/sevbot.yaml out of the tests."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "PAGERDUTY_", "NOTION_")) or name in {"DATABASE_URL", "PORT"}:
+        if name.startswith(("SLACK_", "PAGERDUTY_", "NOTION_")) or name in {
+            "DATABASE_URL",
+            "PORT",
+            "SEVBOT_LANGUAGE",
+        }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'sevbot-cli.db'}")
     empty = tmp_path / "sevbot-test.yaml"

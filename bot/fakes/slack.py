@@ -109,10 +109,13 @@ class FakeSlack(FakeServer):
         tz: str = "UTC",
         is_bot: bool = False,
         real_name: str | None = None,
+        locale: str = "en-US",
     ) -> str:
         """Create a workspace member and return its user ID."""
         with self._lock:
-            return self._ws.add_user(name, email=email, tz=tz, is_bot=is_bot, real_name=real_name)
+            return self._ws.add_user(
+                name, email=email, tz=tz, is_bot=is_bot, real_name=real_name, locale=locale
+            )
 
     def add_channel(
         self,

@@ -244,8 +244,9 @@ def conversations_replies(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
-    """Return one user."""
-    return {"user": ws.user_json(ws.user(args.require("user", "user_not_found")))}
+    """Return one user; its locale only with include_locale=true."""
+    user = ws.user(args.require("user", "user_not_found"))
+    return {"user": ws.user_json(user, include_locale=args.flag("include_locale"))}
 
 
 def users_lookup_by_email(ws: Workspace, args: Args) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class User:
     bot_id: str | None = None
     display_name: str = ""
     deleted: bool = False
+    locale: str = "en-US"
 
 
 @dataclass
@@ -141,6 +142,7 @@ class Workspace:
         is_bot: bool = False,
         bot_id: str | None = None,
         real_name: str | None = None,
+        locale: str = "en-US",
     ) -> str:
         """Create a user and return its U… ID."""
         ZoneInfo(tz)  # reject unknown time zones when seeding, not when serving
@@ -154,6 +156,7 @@ class Workspace:
             is_bot=is_bot,
             bot_id=bot_id,
             display_name=name,
+            locale=locale,
         )
         return user_id
 
@@ -164,8 +167,8 @@ class Workspace:
             raise SlackApiFailure("user_not_found")
         return found
 
-    def user_json(self, user: User) -> dict[str, Any]:
-        """Render a user object as users.info returns it."""
+    def user_json(self, user: User, *, include_locale: bool = False) -> dict[str, Any]:
+        """Render a user object as users.info returns it (locale only when asked for)."""
         now = datetime.now(ZoneInfo(user.tz))
         offset = now.utcoffset()
         profile: dict[str, Any] = {
@@ -179,7 +182,9 @@ class Workspace:
             profile["email"] = user.email
         if user.bot_id:
             profile["bot_id"] = user.bot_id
+        extra = {"locale": user.locale} if include_locale else {}
         return {
+            **extra,
             "id": user.id,
             "team_id": self.team_id,
             "name": user.name,

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import i18n
 from bot.db import session_scope, utcnow
 from bot.incidents import announce, service
 from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
@@ -57,11 +58,14 @@ def validate_title(title: str, settings: Settings) -> str:
     """Return the stripped title or raise InvalidInput with the rule it broke."""
     title = " ".join(clean_text(title).split())
     if not title:
-        raise InvalidInput("Please give the incident a title.")
+        raise InvalidInput(i18n._("Please give the incident a title."))
     if len(title) > settings.title_max_length:
         raise InvalidInput(
-            f"The title is {len(title)} characters long; the limit is "
-            f"{settings.title_max_length}. Please shorten it."
+            i18n._(
+                "The title is {length} characters long; the limit is {limit}. Please shorten it.",
+                length=len(title),
+                limit=settings.title_max_length,
+            )
         )
     return title
 
@@ -70,8 +74,11 @@ def validate_severity(severity: str, settings: Settings) -> str:
     """Return the severity if configured, else raise InvalidInput listing the valid ones."""
     if severity not in settings.severity_names:
         raise InvalidInput(
-            f"`{severity}` is not a severity here. "
-            f"Use one of: {', '.join(settings.severity_names)}."
+            i18n._(
+                "`{severity}` is not a severity here. Use one of: {choices}.",
+                severity=severity,
+                choices=", ".join(settings.severity_names),
+            )
         )
     return severity
 
@@ -99,9 +106,13 @@ def open_declaration(
                 if isinstance(bind, Engine):  # one autocommitted statement: no lock held by Python
                     autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
                     with Session(autocommit) as own:
-                        incident_id = service.insert_declared(values, session=own)
+                        incident_id = service.insert_declared(
+                            values, _declared_text(severity, title), session=own
+                        )
                 else:  # a test's outer transaction
-                    incident_id = service.insert_declared(values, session=session)
+                    incident_id = service.insert_declared(
+                        values, _declared_text(severity, title), session=session
+                    )
                     session.commit()
                 incident = service.get(incident_id, session=session)
                 assert incident is not None
@@ -134,6 +145,10 @@ def _declared_values(request: DeclareRequest, title: str, severity: str) -> dict
     }
 
 
+def _declared_text(severity: str, title: str) -> str:
+    return i18n.public_("Declared {severity}: {title}", severity=severity, title=title)
+
+
 def _insert_incident(
     request: DeclareRequest, title: str, severity: str, session: Session
 ) -> Incident:
@@ -146,7 +161,7 @@ def _insert_incident(
         incident.id,
         session=session,
         kind="declared",
-        text=f"Declared {severity}: {title}",
+        text=_declared_text(severity, title),
         actor_id=request.reporter_id,
         occurred_at=now,
         dedupe_key="declared",
@@ -293,8 +308,11 @@ def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContex
         people_list = ", ".join(f"`{user}`" for user in refused)
         ctx.chat.post_message(
             incident.channel_id,
-            f"Slack would not add {people_list} to this channel (unknown or deactivated). "
-            "Check DEFAULT_RESPONDERS or invite them by hand.",
+            i18n._(
+                "Slack would not add {people} to this channel (unknown or deactivated). "
+                "Check DEFAULT_RESPONDERS or invite them by hand.",
+                people=people_list,
+            ),
         )
     _mark(incident.id, ctx, members_invited=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.i18n import _
 from bot.incidents.models import Incident, TimelineEntry
 from bot.text import clean_text
 
@@ -20,12 +21,16 @@ def validate_update_text(text: str) -> str:
     text = clean_text(text).strip()
     if not text:
         raise InvalidInput(
-            "Please write the update, e.g. `/incident update Rolled back the deploy`."
+            _("Please write the update, e.g. `/incident update Rolled back the deploy`.")
         )
     if len(text) > UPDATE_MAX_LENGTH:
         raise InvalidInput(
-            f"The update is {len(text)} characters long; the limit is {UPDATE_MAX_LENGTH}. "
-            "Please shorten it, or post the details as a message in the channel."
+            _(
+                "The update is {length} characters long; the limit is {limit}. "
+                "Please shorten it, or post the details as a message in the channel.",
+                length=len(text),
+                limit=UPDATE_MAX_LENGTH,
+            )
         )
     return text
 

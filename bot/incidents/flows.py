@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
+from bot.i18n import _, public_, status_label
 from bot.incidents import announce, service
 from bot.incidents.context import IncidentChanged, IncidentContext, IncidentResolved
 from bot.incidents.declare import validate_severity
@@ -43,8 +44,10 @@ def _open_incident(channel_id: str, session: Session) -> Incident:
     incident = service.get_by_channel(channel_id, session=session)
     if incident is None:
         raise InvalidInput(
-            "This command only works in an incident channel. "
-            "Run it in the channel of the incident you mean (see `/incident list`)."
+            _(
+                "This command only works in an incident channel. "
+                "Run it in the channel of the incident you mean (see `/incident list`)."
+            )
         )
     return incident
 
@@ -107,7 +110,9 @@ def change_severity(channel_id: str, raw: str, actor_id: str, *, ctx: IncidentCo
         incident = _open_incident(channel_id, session)
         old = incident.severity
         if old == severity:
-            raise InvalidInput(f"INC-{incident.number} is already {severity}.")
+            raise InvalidInput(
+                _("INC-{number} is already {state}.", number=incident.number, state=severity)
+            )
         incident.severity = severity
         return _record_change(
             session,
@@ -116,7 +121,7 @@ def change_severity(channel_id: str, raw: str, actor_id: str, *, ctx: IncidentCo
             IncidentChanged(incident.id, "severity", old, severity),
             ctx,
             kind="severity",
-            text=f"Severity changed from {old} to {severity}",
+            text=public_("Severity changed from {old} to {new}", old=old, new=severity),
             data={"from": old, "to": severity},
         )
 
@@ -125,16 +130,33 @@ def change_status(channel_id: str, status: str, actor_id: str, *, ctx: IncidentC
     """Set a new status; 'resolved' resolves the incident (without a summary)."""
     status = status.strip().lower()
     if status not in STATUSES:
-        raise InvalidInput(f"`{status}` is not a status. Use one of: {', '.join(STATUSES)}.")
+        raise InvalidInput(
+            _(
+                "`{status}` is not a status. Use one of: {choices}.",
+                status=status,
+                choices=", ".join(STATUSES),
+            )
+        )
     if status == "resolved":
         return resolve(channel_id, "", actor_id, ctx=ctx)
     with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is resolved. Use `/incident reopen` first.")
+            raise InvalidInput(
+                _(
+                    "INC-{number} is resolved. Use `/incident reopen` first.",
+                    number=incident.number,
+                )
+            )
         old = incident.status
         if old == status:
-            raise InvalidInput(f"INC-{incident.number} is already {status}.")
+            raise InvalidInput(
+                _(
+                    "INC-{number} is already {state}.",
+                    number=incident.number,
+                    state=status_label(status),
+                )
+            )
         incident.status = status
         return _record_change(
             session,
@@ -143,7 +165,11 @@ def change_status(channel_id: str, status: str, actor_id: str, *, ctx: IncidentC
             IncidentChanged(incident.id, "status", old, status),
             ctx,
             kind="status",
-            text=f"Status changed from {old} to {status}",
+            text=public_(
+                "Status changed from {old} to {new}",
+                old=status_label(old, public=True),
+                new=status_label(status, public=True),
+            ),
             data={"from": old, "to": status},
         )
 
@@ -154,12 +180,16 @@ def assign_role(
     """Give a role to a user, and make sure they are in the channel."""
     role = role.strip().lower()
     if role not in ROLES:
-        raise InvalidInput(f"`{role}` is not a role. Use one of: {', '.join(ROLES)}.")
+        raise InvalidInput(
+            _("`{role}` is not a role. Use one of: {choices}.", role=role, choices=", ".join(ROLES))
+        )
     with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         old = incident.role_holder(role)
         if old == user_id:
-            raise InvalidInput(f"{mention(user_id)} is already {role}.")
+            raise InvalidInput(
+                _("{user} is already {role}.", user=mention(user_id), role=_(role.capitalize()))
+            )
         setattr(incident, f"{role}_id", user_id)
         change = _record_change(
             session,
@@ -168,7 +198,9 @@ def assign_role(
             IncidentChanged(incident.id, role, old, user_id),
             ctx,
             kind="role",
-            text=f"{role.capitalize()} is now {mention(user_id)}",
+            text=public_(
+                "{role} is now {user}", role=public_(role.capitalize()), user=mention(user_id)
+            ),
             data={"role": role, "from": old, "to": user_id},
         )
         invite = announce.queue_role_invite(session, incident, user_id, role, actor_id)
@@ -180,12 +212,16 @@ def resolve(channel_id: str, summary: str, actor_id: str, *, ctx: IncidentContex
     with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if not incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is already resolved.")
+            raise InvalidInput(_("INC-{number} is already resolved.", number=incident.number))
         now = utcnow()
         old = incident.status
         incident.status, incident.resolved_at = "resolved", now
         incident.summary = summary.strip() or incident.summary
-        text = "Resolved" + (f": {summary.strip()}" if summary.strip() else "")
+        text = (
+            public_("Resolved: {summary}", summary=summary.strip())
+            if summary.strip()
+            else public_("Resolved")
+        )
         return _record_change(
             session,
             incident,
@@ -204,7 +240,7 @@ def reopen(channel_id: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     with session_scope(ctx.session_factory) as session:
         incident = _open_incident(channel_id, session)
         if incident.is_open:
-            raise InvalidInput(f"INC-{incident.number} is not resolved.")
+            raise InvalidInput(_("INC-{number} is not resolved.", number=incident.number))
         incident.status, incident.resolved_at = "investigating", None
         # Reopening is news: the silence clock restarts now, not at the last message before
         # the resolve (which would make the update nudge fire at once).
@@ -216,7 +252,7 @@ def reopen(channel_id: str, actor_id: str, *, ctx: IncidentContext) -> Change:
             IncidentChanged(incident.id, "status", "resolved", "investigating"),
             ctx,
             kind="reopened",
-            text="Reopened; status is investigating",
+            text=public_("Reopened; status is investigating"),
             data={"from": "resolved", "to": "investigating"},
         )
 

@@ -71,7 +71,7 @@ def _seed_counter(session: Session) -> None:
     session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
 
 
-def insert_declared(values: dict[str, Any], *, session: Session) -> int:
+def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session) -> int:
     """Take the next number and insert the incident and its first timeline entry (PostgreSQL).
 
     One statement (data-modifying CTEs), so the counter row is locked only while the server
@@ -108,7 +108,7 @@ def insert_declared(values: dict[str, Any], *, session: Session) -> int:
         literal(values["declared_at"], entries.c.occurred_at.type),
         literal("declared"),
         literal(values["reporter_id"]),
-        literal(f"Declared {values['severity']}: {values['title']}"),
+        literal(entry_text),
         literal("declared"),
         literal({}, entries.c.data.type),
     )

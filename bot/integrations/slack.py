@@ -307,6 +307,14 @@ class SlackAdapter:
         response = self._call("users.info", lambda: self.client.users_info(user=user_id))
         return _chat_user(response["user"])
 
+    def user_locale(self, user_id: str) -> str | None:
+        """Return a user's Slack locale ('ko-KR'), from users.info with include_locale."""
+        response = self._call(
+            "users.info", lambda: self.client.users_info(user=user_id, include_locale=True)
+        )
+        locale = response["user"].get("locale")
+        return str(locale) if locale else None
+
     def user_by_email(self, email: str) -> ChatUser | None:
         """Find a user by email."""
         try:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
+from bot.i18n import N_, _, for_reader, public_
 from bot.incidents.announce import event_row
 from bot.incidents.context import PostmortemCompleted
 from bot.incidents.domain import InvalidInput
@@ -31,10 +32,12 @@ def parse_meeting_duration(text: str) -> timedelta:
     cleaned = text.strip().lower()
     parts = _DURATION_PART.findall(cleaned)
     if not parts or _DURATION_PART.sub("", cleaned).strip():
-        raise InvalidInput(f"`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.")
+        raise InvalidInput(
+            _("`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.", text=text)
+        )
     seconds = sum(int(n) * _UNITS[u] for n, u in parts)
     if not 60 <= seconds <= 86400:
-        raise InvalidInput("A meeting lasts between 1 minute and 1 day.")
+        raise InvalidInput(_("A meeting lasts between 1 minute and 1 day."))
     return timedelta(seconds=seconds)
 
 
@@ -68,7 +71,7 @@ def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
     if slot.timezone:
         meetings.start_time(slot.local, slot.timezone, utcnow())
     return Outcome(
-        reply=f"Scheduling the postmortem meeting of {label}…",
+        reply=_("Scheduling the postmortem meeting of {label}…", label=label),
         followup=Followup(
             "nudges_schedule_from_command",
             {
@@ -92,7 +95,7 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
             incident_id = incident.id
         if "postmortem_export" in deps.router.followups:
             return Outcome(
-                reply="Creating the postmortem document…",
+                reply=_("Creating the postmortem document…"),
                 followup=Followup(
                     "postmortem_export",
                     {
@@ -102,13 +105,15 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
                     },
                 ),
             )
-        raise InvalidInput(f"Usage: `{POSTMORTEM_USAGE}` marks the postmortem complete.")
+        raise InvalidInput(
+            _("Usage: `{usage}` marks the postmortem complete.", usage=POSTMORTEM_USAGE)
+        )
     with session_scope(deps.session_factory) as session:
         incident = meetings.incident_for_channel(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
         existing = postmortems.get(incident_id, session=session)
         if existing is not None and existing.status == "Complete":
-            raise InvalidInput(f"The postmortem of {label} is already complete.")
+            raise InvalidInput(_("The postmortem of {label} is already complete.", label=label))
         postmortems.mark_complete(incident_id, session=session, source="slack")
         done = f"{incident_id}:postmortem-complete"
         keys = outbox.enqueue(
@@ -117,8 +122,9 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
                     key=done,
                     kind=POSTMORTEM_COMPLETE_POST,
                     target=cmd.channel_id,
-                    text=(
-                        f":white_check_mark: {mention(cmd.user_id)} marked the postmortem complete."
+                    text=public_(
+                        ":white_check_mark: {user} marked the postmortem complete.",
+                        user=mention(cmd.user_id),
                     ),
                     incident_id=incident_id,
                 ),
@@ -134,7 +140,7 @@ def register(router: CommandRouter) -> None:
     router.subcommand(
         "schedule",
         usage="/incident schedule <YYYY-MM-DD HH:MM> [timezone] | cancel",
-        summary="schedule, move or cancel the postmortem meeting (no date: open the form)",
+        summary=N_("schedule, move or cancel the postmortem meeting (no date: open the form)"),
     )(accept_schedule)
     existing = router.subcommands.get("postmortem")
     if existing is not None:
@@ -145,7 +151,7 @@ def register(router: CommandRouter) -> None:
         router.subcommand(
             "postmortem",
             usage="/incident postmortem [done]",
-            summary="create the postmortem document; `done` marks it complete",
+            summary=N_("create the postmortem document; `done` marks it complete"),
         )(lambda cmd, deps: accept_postmortem(cmd, deps, None))
 
     @router.followup("nudges_schedule_from_command")
@@ -160,9 +166,12 @@ def register(router: CommandRouter) -> None:
     ) -> None:
         tz = timezone or meetings.user_timezone(deps.chat, user_id, deps.settings)
         try:
-            starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
+            with for_reader():  # the error goes to the person who asked
+                starts_at = meetings.start_time(datetime.fromisoformat(local), tz, utcnow())
         except InvalidInput as exc:
-            deps.chat.post_ephemeral(channel_id, user_id, str(exc))
+            deps.chat.post_ephemeral(
+                channel_id, user_id, str(exc)
+            )  # built in the reader's language
             return
         members = [m for m in deps.chat.channel_members(channel_id) if m != deps.chat.bot_user_id()]
         keys = meetings.record_meeting(
@@ -188,9 +197,8 @@ def register(router: CommandRouter) -> None:
         bot = deps.chat.bot_user_id()
         members = [m for m in deps.chat.channel_members(channel_id) if m != bot]
         tomorrow = utcnow().astimezone(meetings.zone(tz)) + timedelta(days=1)
-        deps.chat.open_view(
-            trigger_id,
-            schedule_modal(
+        with for_reader():  # the modal is seen by the person who asked for it
+            view = schedule_modal(
                 incident_id=incident_id,
                 channel_id=channel_id,
                 label=label,
@@ -198,5 +206,5 @@ def register(router: CommandRouter) -> None:
                 timezone=tz,
                 duration=deps.settings.meeting_default_duration,
                 attendees=members,
-            ),
-        )
+            )
+        deps.chat.open_view(trigger_id, view)

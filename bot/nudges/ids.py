@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.i18n import N_
+
 
 class NudgeAction(StrEnum):
     """Buttons, selects and inputs of nudge messages and the meeting modal."""
@@ -34,4 +36,5 @@ class NudgeCallback(StrEnum):
     SCHEDULE = "nudges_schedule_meeting_modal"
 
 
-SNOOZE_CHOICES = {"30m": "30 minutes", "1h": "1 hour", "2h": "2 hours"}
+# Labels are translated where they are shown (bot.i18n._).
+SNOOZE_CHOICES = {"30m": N_("30 minutes"), "1h": N_("1 hour"), "2h": N_("2 hours")}

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
+from bot.i18n import _
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings, service
@@ -37,7 +38,11 @@ def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
         if incident_id is None:
             return None
         service.snooze(incident_id, session=session, until=until, by=user, now=now)
-    text = f":zzz: {mention(user)} snoozed update nudges for {SNOOZE_CHOICES[choice]}."
+    text = _(
+        ":zzz: {user} snoozed update nudges for {duration}.",
+        user=mention(user),
+        duration=_(SNOOZE_CHOICES[choice]),
+    )
     return Followup("nudges_say", {"channel_id": channel, "text": text})
 
 
@@ -62,7 +67,7 @@ def accept_meeting(
     except InvalidInput as exc:
         errors[NudgeBlock.DURATION] = str(exc)
     if not values["date"] or not values["time"]:
-        errors[NudgeBlock.DATE] = "Pick a date and a time."
+        errors[NudgeBlock.DATE] = _("Pick a date and a time.")
     if errors:
         return errors, None
     try:

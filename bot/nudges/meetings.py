@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.i18n import _, public_
 from bot.incidents import service as incidents
 from bot.incidents.announce import event_row
 from bot.incidents.context import PostmortemMeetingChanged
@@ -49,12 +50,17 @@ def parse_when(args: str) -> Slot:
     """Parse 'YYYY-MM-DD HH:MM [timezone]'; the timezone is checked, not the date's future."""
     match = _WHEN.match(args.strip())
     if not match:
-        raise InvalidInput(f"I could not read a date and time there. Use {SCHEDULE_USAGE}.")
+        raise InvalidInput(
+            _("I could not read a date and time there. Use {usage}.", usage=SCHEDULE_USAGE)
+        )
     try:
         local = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%Y-%m-%d %H:%M")
     except ValueError:
         raise InvalidInput(
-            f"`{match.group(1)} {match.group(2)}` is not a real date and time."
+            _(
+                "`{when}` is not a real date and time.",
+                when=f"{match.group(1)} {match.group(2)}",
+            )
         ) from None
     if match.group(3):
         zone(match.group(3))
@@ -65,8 +71,10 @@ def zone(name: str) -> ZoneInfo:
     """Return an IANA timezone, or explain that it is unknown."""
     name = name.strip()
     problem = InvalidInput(
-        f"`{truncate(name, 60)}` is not an IANA timezone name; "
-        "use one like `Europe/Berlin` or `UTC`."
+        _(
+            "`{name}` is not an IANA timezone name; use one like `Europe/Berlin` or `UTC`.",
+            name=truncate(name, 60),
+        )
     )
     # Only names IANA lists: a directory (`America`) or a 300-character name is not a zone,
     # and must not reach the file system as a path.
@@ -88,7 +96,11 @@ def start_time(local: datetime, timezone: str, now: datetime) -> datetime:
     starts_at = local.replace(tzinfo=zone(timezone))
     if starts_at <= now:
         raise InvalidInput(
-            f"{local:%Y-%m-%d %H:%M} ({timezone}) is in the past. Pick a future date and time."
+            _(
+                "{when} ({timezone}) is in the past. Pick a future date and time.",
+                when=f"{local:%Y-%m-%d %H:%M}",
+                timezone=timezone,
+            )
         )
     if starts_at - now > MAX_AHEAD:
         raise InvalidInput(
@@ -111,8 +123,10 @@ def incident_for_channel(channel_id: str, *, session: Session) -> Incident:
     incident = incidents.get_by_channel(channel_id, session=session)
     if incident is None:
         raise InvalidInput(
-            "This command only works in an incident channel. "
-            "Run it in the channel of the incident you mean (see `/incident list`)."
+            _(
+                "This command only works in an incident channel. "
+                "Run it in the channel of the incident you mean (see `/incident list`)."
+            )
         )
     return incident
 
@@ -152,7 +166,9 @@ def cancel_meeting(
         incident = incident_for_channel(channel_id, session=session)
         postmortem = postmortems.get(incident.id, session=session)
         if postmortem is None or postmortem.meeting_at is None:
-            raise InvalidInput(f"INC-{incident.number} has no postmortem meeting to cancel.")
+            raise InvalidInput(
+                _("INC-{number} has no postmortem meeting to cancel.", number=incident.number)
+            )
         meeting = service.meeting(incident.id, session=session)
         if meeting is None:
             meeting = Meeting(
@@ -236,25 +252,42 @@ def announce_meeting(
             people.append((user.name, user.email))
     local = starts_at.astimezone(ZoneInfo(tz))
     fallback = f"{local:%Y-%m-%d %H:%M} {tz}"
-    when = f"<!date^{int(starts_at.timestamp())}^{{date_long_pretty}} at {{time}}|{fallback}>"
+    tokens = public_("{date_long_pretty} at {time}")  # Slack fills these in, not format()
+    when = f"<!date^{int(starts_at.timestamp())}^{tokens}|{fallback}>"
     duration = timedelta(seconds=seconds)
+    values = {"user": mention(by), "number": number, "when": when}
     if cancelled:
-        text = (
-            f":x: {mention(by)} cancelled the postmortem meeting of INC-{number} ({when}). "
-            "Scheduling nudges resume."
+        text = public_(
+            ":x: {user} cancelled the postmortem meeting of INC-{number} ({when}). "
+            "Scheduling nudges resume.",
+            **values,
         )
     else:
-        verb = "scheduled" if sequence == 0 else "moved"
-        text = (
-            f":calendar: {mention(by)} {verb} the postmortem meeting of INC-{number}: {when} "
-            f"({local:%Y-%m-%d %H:%M} {tz}, {format_duration(duration.total_seconds())}). "
-            "Add the invitation to your calendar."
-        )
+        details = {
+            "local": f"{local:%Y-%m-%d %H:%M} {tz}",
+            "duration": format_duration(duration.total_seconds()),
+        }
+        if sequence == 0:
+            text = public_(
+                ":calendar: {user} scheduled the postmortem meeting of INC-{number}: {when} "
+                "({local}, {duration}). Add the invitation to your calendar.",
+                **values,
+                **details,
+            )
+        else:
+            text = public_(
+                ":calendar: {user} moved the postmortem meeting of INC-{number}: {when} "
+                "({local}, {duration}). Add the invitation to your calendar.",
+                **values,
+                **details,
+            )
     invite = Invitation(
         uid=uid,
         sequence=sequence,
-        summary=f"Postmortem: INC-{number} {title}",
-        description=f"Postmortem meeting of INC-{number} ({title}).",
+        summary=public_("Postmortem: INC-{number} {title}", number=number, title=title),
+        description=public_(
+            "Postmortem meeting of INC-{number} ({title}).", number=number, title=title
+        ),
         starts_at=starts_at,
         duration=duration,
         attendees=people,
@@ -265,7 +298,7 @@ def announce_meeting(
         FileShare(
             filename=file_name,
             content=build_ics(invite, now=utcnow()),
-            title=f"INC-{number} postmortem meeting",
+            title=public_("INC-{number} postmortem meeting", number=number),
             initial_comment=text,
         ),
     )

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.i18n import _, current_language
 from bot.nudges import rules
 from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock
 from bot.nudges.rules import Due, Facts
@@ -24,7 +25,7 @@ Message = tuple[str, list[dict[str, Any]]]
 
 
 def _mention(user_id: str | None) -> str:
-    return mention(user_id) if user_id else "Someone"
+    return mention(user_id) if user_id else _("Someone")
 
 
 def _label(facts: Facts) -> str:
@@ -33,7 +34,8 @@ def _label(facts: Facts) -> str:
 
 def _slack_date(at: datetime) -> str:
     fallback = at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    tokens = _("{date_short_pretty} at {time}")  # Slack fills these in, not format()
+    return f"<!date^{int(at.timestamp())}^{tokens}|{fallback}>"
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -42,25 +44,25 @@ def _section(text: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _update_actions() -> dict[str, Any]:
+def _update_actions(language: str) -> dict[str, Any]:
     snooze = StaticSelectElement(
         action_id=NudgeAction.SNOOZE,
-        placeholder="Snooze",
-        options=[Option(text=label, value=value) for value, label in SNOOZE_CHOICES.items()],
+        placeholder=_("Snooze"),
+        options=[Option(text=_(label), value=value) for value, label in SNOOZE_CHOICES.items()],
     )
-    post = ButtonElement(text="Post update", action_id=Action.POST_UPDATE, style="primary")
+    post = ButtonElement(text=_("Post update"), action_id=Action.POST_UPDATE, style="primary")
     return ActionsBlock(block_id=NudgeBlock.ACTIONS, elements=[post, snooze]).to_dict()
 
 
 def update_actions() -> dict[str, Any]:
     """Build the [Post update] button and the [Snooze] select of an update nudge."""
-    return copy.deepcopy(_update_actions())
+    return copy.deepcopy(_update_actions(current_language()))
 
 
 def schedule_button(incident_id: int) -> dict[str, Any]:
     """Build the [Schedule meeting] button."""
     button = ButtonElement(
-        text="Schedule meeting",
+        text=_("Schedule meeting"),
         action_id=NudgeAction.SCHEDULE_MEETING,
         value=str(incident_id),
         style="primary",
@@ -75,13 +77,21 @@ def update_nudge(facts: Facts, due: Due) -> Message:
     if due.escalate:
         comms = facts.comms_id or facts.commander_id
         who = " ".join(dict.fromkeys([_mention(facts.commander_id), _mention(comms)]))
-        text = (
-            f":rotating_light: No messages for {silent}, and {due.count - 1} nudges went "
-            f"unanswered. {who}, please post an update."
+        text = _(
+            ":rotating_light: No messages for {silent}, and {count} nudges went unanswered. "
+            "{who}, please post an update.",
+            silent=silent,
+            count=due.count - 1,
+            who=who,
+        )
+    elif facts.commander_id:
+        text = _(
+            "No messages for {silent}. {who}, someone please post an update.",
+            silent=silent,
+            who=who,
         )
     else:
-        who = f"{who}, someone" if facts.commander_id else "Someone"
-        text = f"No messages for {silent}. {who} please post an update."
+        text = _("No messages for {silent}. Someone please post an update.", silent=silent)
     return text, [_section(text), update_actions()]
 
 
@@ -89,44 +99,60 @@ def update_escalation(facts: Facts, due: Due) -> Message:
     """Note in the announcement thread that the incident channel has gone quiet."""
     comms = facts.comms_id or facts.commander_id
     who = " ".join(dict.fromkeys([_mention(facts.commander_id), _mention(comms)]))
-    text = (
-        f"{_label(facts)} has had no messages for {format_duration(due.silence.total_seconds())} "
-        f"after {due.count - 1} unanswered nudges. {who}, please post an update in "
-        f"<#{facts.channel_id}>."
+    text = _(
+        "{label} has had no messages for {silent} after {count} unanswered nudges. "
+        "{who}, please post an update in {channel}.",
+        label=_label(facts),
+        silent=format_duration(due.silence.total_seconds()),
+        count=due.count - 1,
+        who=who,
+        channel=f"<#{facts.channel_id}>",
     )
     return text, [_section(text)]
 
 
 def _passed(interval: timedelta) -> str:
     if interval == timedelta(days=1):
-        return "A day has passed"
-    return f"{format_duration(interval.total_seconds())} passed"
+        return _("A day has passed without a calendar invite.")
+    return _(
+        "{duration} passed without a calendar invite.",
+        duration=format_duration(interval.total_seconds()),
+    )
 
 
 def schedule_nudge(facts: Facts, due: Due, interval: timedelta) -> Message:
     """Ask the channel to schedule the postmortem meeting."""
     text = (
-        f"{_passed(interval)} without a calendar invite. Someone please schedule the "
-        "postmortem meeting (or `/incident schedule YYYY-MM-DD HH:MM`)."
+        _passed(interval)
+        + " "
+        + _(
+            "Someone please schedule the postmortem meeting "
+            "(or `/incident schedule YYYY-MM-DD HH:MM`)."
+        )
     )
     return text, [_section(text), schedule_button(facts.incident_id)]
 
 
 def schedule_dm(facts: Facts, due: Due) -> Message:
     """Ask the commander, in a DM, to schedule the postmortem meeting."""
-    text = (
-        f"{_label(facts)} ({neutralise(facts.title)}) was resolved "
-        f"{format_duration(due.silence.total_seconds())} ago and has no postmortem meeting yet. "
-        f"Please schedule it for <#{facts.channel_id}>."
+    text = _(
+        "{label} ({title}) was resolved {ago} ago and has no postmortem meeting yet. "
+        "Please schedule it for {channel}.",
+        label=_label(facts),
+        title=neutralise(facts.title),
+        ago=format_duration(due.silence.total_seconds()),
+        channel=f"<#{facts.channel_id}>",
     )
     return text, [_section(text), schedule_button(facts.incident_id)]
 
 
 def reminder(facts: Facts, due: Due, meeting_at: datetime) -> Message:
     """Remind the channel of the upcoming postmortem meeting."""
-    text = (
-        f":calendar: Reminder: the postmortem meeting for {_label(facts)} starts in "
-        f"{format_duration(due.silence.total_seconds())} ({_slack_date(meeting_at)})."
+    text = _(
+        ":calendar: Reminder: the postmortem meeting for {label} starts in {duration} ({date}).",
+        label=_label(facts),
+        duration=format_duration(due.silence.total_seconds()),
+        date=_slack_date(meeting_at),
     )
     return text, [_section(text)]
 
@@ -140,16 +166,24 @@ def completion_nudge(facts: Facts, due: Due) -> Message:
     """Ask the owner to finish the postmortem, or tell the managers it is overdue."""
     ago = format_duration(due.silence.total_seconds())
     if due.escalate:
-        text = (
-            f"The postmortem of {_label(facts)} ({neutralise(facts.title)}) is still not "
-            f"complete {ago} after resolve, despite {due.count - 1} reminders to "
-            f"{_mention(owner(facts))}. Channel: <#{facts.channel_id}>."
+        text = _(
+            "The postmortem of {label} ({title}) is still not complete {ago} after resolve, "
+            "despite {count} reminders to {owner}. Channel: {channel}.",
+            label=_label(facts),
+            title=neutralise(facts.title),
+            ago=ago,
+            count=due.count - 1,
+            owner=_mention(owner(facts)),
+            channel=f"<#{facts.channel_id}>",
         )
     else:
-        text = (
-            f"The postmortem of {_label(facts)} ({neutralise(facts.title)}) is not complete "
-            f"yet ({ago} since resolve). When it is, run `/incident postmortem done` in "
-            f"<#{facts.channel_id}>."
+        text = _(
+            "The postmortem of {label} ({title}) is not complete yet ({ago} since resolve). "
+            "When it is, run `/incident postmortem done` in {channel}.",
+            label=_label(facts),
+            title=neutralise(facts.title),
+            ago=ago,
+            channel=f"<#{facts.channel_id}>",
         )
     return text, [_section(text)]
 

@@ -15,8 +15,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.i18n import _
 from bot.nudges.ids import NudgeAction, NudgeBlock, NudgeCallback
-from bot.text import format_duration
+from bot.text import duration_value
 
 
 def schedule_modal(
@@ -33,30 +34,30 @@ def schedule_modal(
     blocks = [
         InputBlock(
             block_id=NudgeBlock.DATE,
-            label="Date",
+            label=_("Date"),
             element=DatePickerElement(action_id=NudgeAction.DATE, initial_date=f"{day:%Y-%m-%d}"),
         ),
         InputBlock(
             block_id=NudgeBlock.TIME,
-            label="Time",
+            label=_("Time"),
             element=TimePickerElement(action_id=NudgeAction.TIME, initial_time="10:00"),
         ),
         InputBlock(
             block_id=NudgeBlock.TIMEZONE,
-            label="Timezone (IANA name)",
+            label=_("Timezone (IANA name)"),
             element=PlainTextInputElement(action_id=NudgeAction.TIMEZONE, initial_value=timezone),
         ),
         InputBlock(
             block_id=NudgeBlock.DURATION,
-            label="Duration (e.g. 45m, 1h)",
+            label=_("Duration (e.g. 45m, 1h)"),
             element=PlainTextInputElement(
                 action_id=NudgeAction.DURATION,
-                initial_value=format_duration(duration.total_seconds()).replace(" ", ""),
+                initial_value=duration_value(duration.total_seconds()).replace(" ", ""),
             ),
         ),
         InputBlock(
             block_id=NudgeBlock.ATTENDEES,
-            label="Attendees",
+            label=_("Attendees"),
             optional=True,
             element=UserMultiSelectElement(
                 action_id=NudgeAction.ATTENDEES, initial_users=attendees[:100] or None
@@ -66,9 +67,9 @@ def schedule_modal(
     view = View(
         type="modal",
         callback_id=NudgeCallback.SCHEDULE,
-        title="Postmortem meeting",
-        submit="Schedule",
-        close="Cancel",
+        title=_("Postmortem meeting"),
+        submit=_("Schedule"),
+        close=_("Cancel"),
         blocks=blocks,
         private_metadata=json.dumps(
             {"incident_id": incident_id, "channel_id": channel_id, "label": label}

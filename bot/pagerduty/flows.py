@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
+from bot.i18n import _, default_language, language, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
@@ -49,7 +50,7 @@ class AlertSync:
 def _incident(incident_id: int, session: Session) -> Incident:
     incident = incidents.get(incident_id, session=session)
     if incident is None:
-        raise InvalidInput(f"There is no incident with id {incident_id}.")
+        raise InvalidInput(_("There is no incident with id {id}.", id=incident_id))
     return incident
 
 
@@ -57,7 +58,9 @@ def _fetch(adapter: PagerDutyAdapter, ref: str) -> PdIncident:
     try:
         return adapter.get_incident(ref)
     except NotFound as exc:
-        raise NotFound(f"PagerDuty has no incident {ref!r}. Check the ID or URL.") from exc
+        raise NotFound(
+            _("PagerDuty has no incident {ref}. Check the ID or URL.", ref=repr(ref))
+        ) from exc
 
 
 def link(
@@ -74,7 +77,10 @@ def link(
         incident_ref(pd_ref)
     except ValueError as exc:
         raise InvalidInput(
-            f"{pd_ref!r} is not a PagerDuty incident. Use `/incident link <incident ID or URL>`."
+            _(
+                "{ref} is not a PagerDuty incident. Use `/incident link <incident ID or URL>`.",
+                ref=repr(pd_ref),
+            )
         ) from exc
     pd = _fetch(adapter, pd_ref)
     with session_scope(session_factory) as session:
@@ -83,7 +89,10 @@ def link(
             pd_service.link(incident_id, pd, session=session, linked_by=linked_by)
         except pd_service.LinkConflict as exc:
             raise InvalidInput(
-                f"PagerDuty incident #{pd.number} is already linked to another incident."
+                _(
+                    "PagerDuty incident #{number} is already linked to another incident.",
+                    number=pd.number,
+                )
             ) from exc
     return sync(incident_id, pd, session_factory=session_factory, adapter=adapter, chat=chat)
 
@@ -101,7 +110,7 @@ def refresh_alerts(
         refs = [lk.pd_incident_id for lk in pd_service.links_for(incident_id, session=session)]
     if not refs:
         raise InvalidInput(
-            "No PagerDuty incident is linked yet. Use `/incident link <incident ID or URL>`."
+            _("No PagerDuty incident is linked yet. Use `/incident link <incident ID or URL>`.")
         )
     return [
         sync(
@@ -144,7 +153,8 @@ def sync(
             )
     ts = None
     if channel:
-        message = messages.alert_summary(pd, alerts, entries, tta)
+        with language(default_language()):  # posted in the channel, for everyone
+            message = messages.alert_summary(pd, alerts, entries, tta)
         ts = chat.post_message(channel, message.text, blocks=message.blocks)
     return AlertSync(pd, alerts, entries, tta, added, ts)
 
@@ -178,10 +188,12 @@ def page(
 ) -> PdIncident:
     """Open a PagerDuty incident on a service, pointing at the SEV channel, and link it."""
     if not service_name.strip():
-        raise InvalidInput("Name the PagerDuty service to page: `/incident page <service>`.")
+        raise InvalidInput(_("Name the PagerDuty service to page: `/incident page <service>`."))
     service = adapter.find_service(service_name.strip())
     if service is None:
-        raise InvalidInput(f"PagerDuty has no service named {service_name.strip()!r}.")
+        raise InvalidInput(
+            _("PagerDuty has no service named {name}.", name=repr(service_name.strip()))
+        )
     with session_scope(session_factory) as session:
         incident = _incident(incident_id, session)
         label, title, channel = f"INC-{incident.number}", incident.title, incident.channel_id
@@ -201,7 +213,9 @@ def page(
             incident_id,
             session=session,
             kind="pagerduty_page",
-            text=f"Paged {service.name} on PagerDuty (#{pd.number})",
+            text=public_(
+                "Paged {service} on PagerDuty (#{number})", service=service.name, number=pd.number
+            ),
             actor_id=requested_by,
             occurred_at=pd.created_at,
             dedupe_key=f"pagerduty:page:{pd.id}",
@@ -209,7 +223,12 @@ def page(
         )
     if channel:
         chat.post_message(
-            channel, f":pager: Paged *{service.name}* on PagerDuty: {messages.incident_link(pd)}"
+            channel,
+            public_(
+                ":pager: Paged *{service}* on PagerDuty: {link}",
+                service=service.name,
+                link=messages.incident_link(pd),
+            ),
         )
     return pd
 
@@ -251,7 +270,10 @@ def on_incident_resolved(
         with session_scope(session_factory) as session:
             channel = _incident(incident_id, session).channel_id
         if channel:
-            chat.post_message(channel, f":warning: Could not resolve it in PagerDuty: {exc}")
+            chat.post_message(
+                channel,
+                public_(":warning: Could not resolve it in PagerDuty: {problem}", problem=exc),
+            )
         return []
 
 
@@ -268,7 +290,15 @@ def mark_offer_declared(
             return
         where, label = offer.channel_id, f"INC-{incident.number}"
         channel = incident.channel_id
-    text = f":white_check_mark: Declared as {label}" + (f" in <#{channel}>" if channel else "")
+    text = (
+        public_(
+            ":white_check_mark: Declared as {label} in {channel}",
+            label=label,
+            channel=f"<#{channel}>",
+        )
+        if channel
+        else public_(":white_check_mark: Declared as {label}", label=label)
+    )
     chat.update_message(
         where, ts, text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     )
@@ -302,6 +332,11 @@ def page_on_declare(
         log.warning("pagerduty.page_on_declare_failed", incident_id=incident_id, problem=str(exc))
         if channel:
             chat.post_message(
-                channel, f":warning: Could not page {service_name} on PagerDuty: {exc}"
+                channel,
+                public_(
+                    ":warning: Could not page {service} on PagerDuty: {problem}",
+                    service=service_name,
+                    problem=exc,
+                ),
             )
         return None

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.i18n import N_, _, for_reader, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.integrations.pagerduty import PagerDutyAdapter
@@ -30,14 +31,14 @@ from bot.text import UNKNOWN_USER, mention
 
 log = structlog.get_logger(__name__)
 
-NOT_CONFIGURED = "PagerDuty is not configured here: ask an admin to set PAGERDUTY_API_TOKEN."
+NOT_CONFIGURED = N_("PagerDuty is not configured here: ask an admin to set PAGERDUTY_API_TOKEN.")
 
 
 def adapter_of(deps: Deps) -> PagerDutyAdapter:
     """Return the PagerDuty adapter, or raise InvalidInput saying the feature is off."""
     adapter: PagerDutyAdapter | None = deps.extras.get("pagerduty")
     if adapter is None:
-        raise InvalidInput(NOT_CONFIGURED)
+        raise InvalidInput(_(NOT_CONFIGURED))
     return adapter
 
 
@@ -45,7 +46,7 @@ def _sev_channel(cmd: CommandInput, deps: Deps, usage: str) -> int:
     with session_scope(deps.session_factory) as session:
         incident_id = incidents.incident_id_for_channel(cmd.channel_id, session=session)
     if incident_id is None:
-        raise InvalidInput(f"Run `{usage}` in an incident's channel.")
+        raise InvalidInput(_("Run `{usage}` in an incident's channel.", usage=usage))
     return incident_id
 
 
@@ -53,7 +54,9 @@ def _report(deps: Deps, channel_id: str, user_id: str, problem: Exception) -> No
     if isinstance(problem, AuthError):
         log.error("pagerduty.auth_failed", problem=str(problem))
     try:
-        deps.chat.post_ephemeral(channel_id, user_id, f"PagerDuty: {problem}")
+        with for_reader():
+            text = _("PagerDuty: {problem}", problem=problem)
+        deps.chat.post_ephemeral(channel_id, user_id, text)
     except IntegrationError:
         log.warning("pagerduty.report_not_delivered", problem=str(problem))
 
@@ -62,7 +65,9 @@ def register(router: CommandRouter) -> None:
     """Register the PagerDuty subcommands and their follow-ups."""
 
     @router.subcommand(
-        "link", usage="/incident link <PagerDuty ID or URL>", summary="link a PagerDuty incident"
+        "link",
+        usage="/incident link <PagerDuty ID or URL>",
+        summary=N_("link a PagerDuty incident"),
     )
     def link_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -71,11 +76,14 @@ def register(router: CommandRouter) -> None:
             ref = incident_ref(cmd.args)
         except ValueError as exc:
             raise InvalidInput(
-                f"{cmd.args or 'Nothing'!s} is not a PagerDuty incident ID or URL. "
-                "Example: `/incident link Q1ABCDEF` or a https://…pagerduty.com/incidents/… URL."
+                _(
+                    "{text} is not a PagerDuty incident ID or URL. Example: `/incident link "
+                    "Q1ABCDEF` or a https://…pagerduty.com/incidents/… URL.",
+                    text=cmd.args or _("Nothing"),
+                )
             ) from exc
         return Outcome(
-            reply=f"Linking PagerDuty incident {ref}…",
+            reply=_("Linking PagerDuty incident {ref}…", ref=ref),
             followup=followup(
                 "pagerduty_link",
                 incident_id=incident_id,
@@ -86,7 +94,7 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "alerts", usage="/incident alerts", summary="pull the linked PagerDuty alerts"
+        "alerts", usage="/incident alerts", summary=N_("pull the linked PagerDuty alerts")
     )
     def alerts_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
@@ -94,10 +102,10 @@ def register(router: CommandRouter) -> None:
         with session_scope(deps.session_factory) as session:
             if not pd_service.links_for(incident_id, session=session):
                 raise InvalidInput(
-                    "No PagerDuty incident is linked yet. Use `/incident link <ID or URL>`."
+                    _("No PagerDuty incident is linked yet. Use `/incident link <ID or URL>`.")
                 )
         return Outcome(
-            reply="Fetching the PagerDuty alerts…",
+            reply=_("Fetching the PagerDuty alerts…"),
             followup=followup(
                 "pagerduty_alerts",
                 incident_id=incident_id,
@@ -109,7 +117,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "oncall",
         usage="/incident oncall [service or escalation policy]",
-        summary="show who is on call in PagerDuty",
+        summary=N_("show who is on call in PagerDuty"),
         repeatable=True,
     )
     def oncall_command(cmd: CommandInput, deps: Deps) -> Outcome:
@@ -124,19 +132,22 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "page", usage="/incident page <PagerDuty service>", summary="page a PagerDuty service"
+        "page", usage="/incident page <PagerDuty service>", summary=N_("page a PagerDuty service")
     )
     def page_command(cmd: CommandInput, deps: Deps) -> Outcome:
         adapter_of(deps)
         if not cmd.args:
-            raise InvalidInput("Which service? Usage: `/incident page <PagerDuty service>`.")
+            raise InvalidInput(_("Which service? Usage: `/incident page <PagerDuty service>`."))
         if not deps.settings.pagerduty_from_email:
             raise InvalidInput(
-                "Paging needs PAGERDUTY_FROM_EMAIL (PagerDuty requires a From header for writes)."
+                _(
+                    "Paging needs PAGERDUTY_FROM_EMAIL "
+                    "(PagerDuty requires a From header for writes)."
+                )
             )
         incident_id = _sev_channel(cmd, deps, "/incident page <service>")
         return Outcome(
-            reply=f"Paging {cmd.args} on PagerDuty…",
+            reply=_("Paging {service} on PagerDuty…", service=cmd.args),
             followup=followup(
                 "pagerduty_page",
                 incident_id=incident_id,
@@ -149,26 +160,28 @@ def register(router: CommandRouter) -> None:
     @router.followup("pagerduty_link")
     def run_link(deps: Deps, *, incident_id: int, ref: str, user_id: str, channel_id: str) -> None:
         try:
-            flows.link(
-                incident_id,
-                ref,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-                linked_by=user_id,
-            )
+            with for_reader():  # errors are for the person who asked; posts use public_()
+                flows.link(
+                    incident_id,
+                    ref,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                    linked_by=user_id,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
     @router.followup("pagerduty_alerts")
     def run_alerts(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
         try:
-            flows.refresh_alerts(
-                incident_id,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-            )
+            with for_reader():
+                flows.refresh_alerts(
+                    incident_id,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
@@ -179,7 +192,8 @@ def register(router: CommandRouter) -> None:
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
             return
-        message = messages.oncall_message(people, query)
+        with for_reader():  # only the person who asked sees it
+            message = messages.oncall_message(people, query)
         deps.chat.post_ephemeral(channel_id, user_id, message.text, message.blocks)
 
     @router.followup("pagerduty_page")
@@ -187,14 +201,15 @@ def register(router: CommandRouter) -> None:
         deps: Deps, *, incident_id: int, service: str, user_id: str, channel_id: str
     ) -> None:
         try:
-            flows.page(
-                incident_id,
-                service,
-                session_factory=deps.session_factory,
-                adapter=adapter_of(deps),
-                chat=deps.chat,
-                requested_by=user_id,
-            )
+            with for_reader():
+                flows.page(
+                    incident_id,
+                    service,
+                    session_factory=deps.session_factory,
+                    adapter=adapter_of(deps),
+                    chat=deps.chat,
+                    requested_by=user_id,
+                )
         except (InvalidInput, IntegrationError) as exc:
             _report(deps, channel_id, user_id, exc)
 
@@ -232,32 +247,37 @@ def register_actions(app: App, deps: Deps) -> None:
             value = json.loads(action.get("value") or "{}")
             pd_id = incident_ref(str(value["pd_incident_id"]))
         except (ValueError, KeyError, TypeError):
-            deps.chat.post_ephemeral(channel, user_id, "This Declare button is broken, sorry.")
+            with for_reader():
+                text = _("This Declare button is broken, sorry.")
+            deps.chat.post_ephemeral(channel, user_id, text)
             return
         with session_scope(deps.session_factory) as session:
             linked = pd_service.incident_for_pd(pd_id, session=session)
             number = incidents.get(linked, session=session).number if linked else None  # type: ignore[union-attr]
         if number is not None:
-            deps.chat.post_ephemeral(
-                channel, user_id, f"This PagerDuty incident is already INC-{number}."
-            )
+            with for_reader():
+                text = _("This PagerDuty incident is already INC-{number}.", number=number)
+            deps.chat.post_ephemeral(channel, user_id, text)
             return
         severity = value.get("severity")
         if severity not in deps.settings.severity_names:
             severity = deps.settings.default_severity
-        view = declare_modal(
-            severities=deps.settings.severity_names,
-            severity=severity,
-            reporter_id=user_id,
-            title=str(value.get("title") or ""),
-            description=str(value.get("url") or ""),
-            title_max_length=deps.settings.title_max_length,
-            metadata={"channel_id": channel, "links": {"pagerduty": pd_id}},
-        )
+        with for_reader():  # the form is for the person who clicked
+            view = declare_modal(
+                severities=deps.settings.severity_names,
+                severity=severity,
+                reporter_id=user_id,
+                title=str(value.get("title") or ""),
+                description=str(value.get("url") or ""),
+                title_max_length=deps.settings.title_max_length,
+                metadata={"channel_id": channel, "links": {"pagerduty": pd_id}},
+            )
         try:
             deps.chat.open_view(body["trigger_id"], view)
         except IntegrationError as exc:
-            deps.chat.post_ephemeral(channel, user_id, f"Could not open the form: {exc}")
+            with for_reader():
+                text = _("Could not open the form: {problem}", problem=exc)
+            deps.chat.post_ephemeral(channel, user_id, text)
 
     def invite(body: dict[str, Any]) -> None:
         action = body["actions"][0]
@@ -266,10 +286,15 @@ def register_actions(app: App, deps: Deps) -> None:
         try:
             deps.chat.invite(channel, ids)
         except IntegrationError as exc:
-            deps.chat.post_ephemeral(channel, user_id, f"Could not invite them: {exc}")
+            with for_reader():
+                text = _("Could not invite them: {problem}", problem=exc)
+            deps.chat.post_ephemeral(channel, user_id, text)
             return
         mentions = ", ".join(mention(u) for u in ids)
-        deps.chat.post_message(channel, f"{mention(user_id)} invited the on-call: {mentions}")
+        deps.chat.post_message(
+            channel,
+            public_("{user} invited the on-call: {people}", user=mention(user_id), people=mentions),
+        )
 
     app.action(PdAction.DECLARE.value)(ack=just_ack, lazy=[open_declare])
     app.action(PdAction.INVITE_ONCALL.value)(ack=just_ack, lazy=[invite])

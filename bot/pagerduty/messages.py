@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.integrations.ports import Message
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
 from bot.pagerduty.ids import PdAction
@@ -35,17 +36,18 @@ def _section(text: str) -> dict[str, Any]:
 
 def slack_date(at: datetime) -> str:
     """Render a time that Slack shows in each reader's timezone."""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at.isoformat()}>"
+    tokens = _("{date_short_pretty} {time}")  # Slack fills these in, not format()
+    return f"<!date^{int(at.timestamp())}^{tokens}|{at.isoformat()}>"
 
 
 def duration(value: timedelta) -> str:
-    """Render a duration as '45s', '12m' or '3h 5m'."""
+    """Render a duration as '45s', '12m' or '3h 5m' (or '45초', '12분', '3시간 5분')."""
     seconds = int(value.total_seconds())
     if seconds < 60:
-        return f"{seconds}s"
+        return _("{n}s", n=seconds)
     if seconds < 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+        return _("{n}m", n=seconds // 60)
+    return _("{h}h {m}m", h=seconds // 3600, m=seconds % 3600 // 60)
 
 
 def incident_link(pd: PdIncident) -> str:
@@ -68,16 +70,23 @@ def declare_button_value(pd: PdIncident, severity: str) -> str:
 
 def offer(pd: PdIncident, severity: str) -> Message:
     """Render the offer to declare a SEV for a triggered PagerDuty incident."""
-    priority = f" · Priority: {neutralise(pd.priority)}" if pd.priority else ""
-    urgency = neutralise(pd.urgency)
-    facts = f"Service: {neutralise(pd.service_name)} · Urgency: {urgency}{priority}"
-    text = (
-        f"PagerDuty incident triggered: #{pd.number} {neutralise(pd.title)} "
-        f"({neutralise(pd.service_name)}, {urgency})"
+    priority = _(" · Priority: {priority}", priority=neutralise(pd.priority)) if pd.priority else ""
+    facts = _(
+        "Service: {service} · Urgency: {urgency}",
+        service=neutralise(pd.service_name),
+        urgency=neutralise(pd.urgency),
+    )
+    text = _(
+        "PagerDuty incident triggered: #{number} {title} ({service}, {urgency})",
+        number=pd.number,
+        title=neutralise(pd.title),
+        service=neutralise(pd.service_name),
+        urgency=neutralise(pd.urgency),
     )
     blocks = [
         _section(
-            f":rotating_light: *PagerDuty incident triggered*\n*{incident_link(pd)}*\n{facts}"
+            _(":rotating_light: *PagerDuty incident triggered*")
+            + f"\n*{incident_link(pd)}*\n{facts}{priority}"
         ),
         {
             "type": "actions",
@@ -85,7 +94,7 @@ def offer(pd: PdIncident, severity: str) -> Message:
                 {
                     "type": "button",
                     "action_id": PdAction.DECLARE.value,
-                    "text": {"type": "plain_text", "text": "Declare incident"},
+                    "text": {"type": "plain_text", "text": _("Declare incident")},
                     "style": "danger",
                     "value": declare_button_value(pd, severity),
                 }
@@ -93,7 +102,9 @@ def offer(pd: PdIncident, severity: str) -> Message:
         },
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Suggested severity: {severity}"}],
+            "elements": [
+                {"type": "mrkdwn", "text": _("Suggested severity: {severity}", severity=severity)}
+            ],
         },
     ]
     return Message(text=truncate(text, 3000), blocks=blocks)
@@ -108,36 +119,42 @@ def alert_summary(
     lines = [
         f":pager: *{incident_link(pd)}* · {neutralise(pd.service_name)} · "
         f"{neutralise(pd.urgency)} · {neutralise(pd.status)}",
-        f"*Alerts:* {len(alerts)}" + (f" ({by_status})" if by_status else ""),
+        _("*Alerts:* {count}", count=len(alerts)) + (f" ({by_status})" if by_status else ""),
     ]
     triggers = [e.created_at for e in entries if e.action == "trigger"]
     if triggers:
-        lines.append(f"*First trigger:* {slack_date(min(triggers))}")
+        lines.append(_("*First trigger:* {date}", date=slack_date(min(triggers))))
     ackers = list(dict.fromkeys(e.agent for e in entries if e.action == "acknowledge" and e.agent))
     if ackers:
-        after = f" (after {duration(tta)})" if tta is not None else ""
-        lines.append(f"*Acknowledged by:* {neutralise(', '.join(ackers))}{after}")
+        after = _(" (after {duration})", duration=duration(tta)) if tta is not None else ""
+        who = neutralise(", ".join(ackers))
+        lines.append(_("*Acknowledged by:* {who}", who=who) + after)
     else:
-        lines.append("*Acknowledged by:* nobody yet")
+        lines.append(_("*Acknowledged by:* nobody yet"))
     latest = sorted(alerts, key=lambda a: a.created_at, reverse=True)[:5]
     if latest:
-        lines.append("*Latest alerts:*")
+        lines.append(_("*Latest alerts:*"))
         lines += [
             f"• {neutralise(truncate(a.summary, 120))} ({a.status}, {slack_date(a.created_at)})"
             for a in latest
         ]
-    text = f"PagerDuty #{pd.number}: {len(alerts)} alerts, {pd.status}"
+    text = _(
+        "PagerDuty #{number}: {count} alerts, {status}",
+        number=pd.number,
+        count=len(alerts),
+        status=pd.status,
+    )
     return Message(text=text, blocks=[_section("\n".join(lines))])
 
 
 _EVENT_VERBS = {
-    "incident.acknowledged": "acknowledged",
-    "incident.escalated": "escalated",
-    "incident.reassigned": "reassigned",
-    "incident.annotated": "annotated",
-    "incident.resolved": "resolved",
-    "incident.reopened": "reopened",
-    "incident.priority_updated": "priority changed",
+    "incident.acknowledged": N_("acknowledged"),
+    "incident.escalated": N_("escalated"),
+    "incident.reassigned": N_("reassigned"),
+    "incident.annotated": N_("annotated"),
+    "incident.resolved": N_("resolved"),
+    "incident.reopened": N_("reopened"),
+    "incident.priority_updated": N_("priority changed"),
 }
 
 
@@ -151,32 +168,34 @@ def event_text(
     note: str | None = None,
 ) -> str:
     """Render one line about a PagerDuty event on a linked incident (mrkdwn, neutralised)."""
-    verb = _EVENT_VERBS.get(event_type, event_type.removeprefix("incident."))
-    text = f":pager: PagerDuty {label} {verb}"
+    known = event_type in _EVENT_VERBS
+    verb = _(_EVENT_VERBS[event_type]) if known else event_type.removeprefix("incident.")
+    text = _(":pager: PagerDuty {label} {verb}", label=label, verb=verb)
     if event_type == "incident.priority_updated":
-        text += f" to {neutralise(priority or 'none')}"
+        shown = neutralise(priority) if priority else _("none")
+        text += _(" to {priority}", priority=shown)
     if event_type in ("incident.escalated", "incident.reassigned") and assignees:
-        text += f", now assigned to {neutralise(', '.join(assignees))}"
+        text += _(", now assigned to {who}", who=neutralise(", ".join(assignees)))
     if agent:
-        text += f" by {neutralise(agent)}"
+        text += _(" by {agent}", agent=neutralise(agent))
     if note:
-        text += f": {neutralise(truncate(note, 500))}"
+        text += _(": {note}", note=neutralise(truncate(note, 500)))
     return truncate(text, SECTION_LIMIT)
 
 
 def oncall_message(people: list[OncallPerson], query: str | None) -> Message:
     """Render who is on call, with a button inviting those found in Slack."""
-    scope = f" for {neutralise(query)}" if query else ""
+    scope = _(" for {query}", query=neutralise(query)) if query else ""
     if not people:
-        return Message(text=f"Nobody is on call{scope} right now.")
-    lines = [f"*On call now{scope}:*"]
+        return Message(text=_("Nobody is on call{scope} right now.", scope=scope))
+    lines = [_("*On call now{scope}:*", scope=scope)]
     for p in people:
         who = (
             mention(p.slack_user_id)
             if p.slack_user_id
-            else f"{neutralise(p.name)} (not found in Slack)"
+            else _("{name} (not found in Slack)", name=neutralise(p.name))
         )
-        where = neutralise(p.escalation_policy) + f", level {p.escalation_level}"
+        where = neutralise(p.escalation_policy) + _(", level {level}", level=p.escalation_level)
         lines.append(f"• {who} · {where}" + (f" · {neutralise(p.schedule)}" if p.schedule else ""))
     blocks: list[dict[str, Any]] = [_section("\n".join(lines))]
     ids = list(dict.fromkeys(p.slack_user_id for p in people if p.slack_user_id))
@@ -188,11 +207,12 @@ def oncall_message(people: list[OncallPerson], query: str | None) -> Message:
                     {
                         "type": "button",
                         "action_id": PdAction.INVITE_ONCALL.value,
-                        "text": {"type": "plain_text", "text": "Invite to this channel"},
+                        "text": {"type": "plain_text", "text": _("Invite to this channel")},
                         "value": ",".join(ids)[:2000],
                     }
                 ],
             }
         )
     names = neutralise(", ".join(p.name for p in people))
-    return Message(text=truncate(f"On call now{scope}: {names}", 3000), blocks=blocks)
+    text = _("On call now{scope}: {names}", scope=scope, names=names)
+    return Message(text=truncate(text, 3000), blocks=blocks)

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import _
 from bot.pagerduty.domain import PdIncident, PdLogEntry
 from bot.text import neutralise_external as neutralise
 
@@ -204,14 +205,17 @@ class Review:
 
 def _duration(seconds: float | None) -> str:
     if seconds is None:
-        return "n/a"
+        return _("n/a")
     minutes = seconds / 60
-    return f"{minutes:.0f}m" if minutes < 120 else f"{minutes / 60:.1f}h"
+    if minutes < 120:
+        return _("{n}m", n=f"{minutes:.0f}")
+    return _("{n}h", n=f"{minutes / 60:.1f}")
 
 
 def _trend(now: int, before: int) -> str:
     delta = now - before
-    return f"{now} ({'+' if delta >= 0 else ''}{delta} vs {before})"
+    change = f"{'+' if delta >= 0 else ''}{delta}"
+    return _("{now} ({change} vs {before})", now=now, change=change, before=before)
 
 
 def render_text(review: Review, *, top: int = 10, for_slack: bool = True) -> str:
@@ -219,12 +223,20 @@ def render_text(review: Review, *, top: int = 10, for_slack: bool = True) -> str
     cur, prev = review.current, review.previous
     esc = neutralise if for_slack else str
     lines = [
-        f"*Alert review {cur.since:%Y-%m-%d} → {cur.until:%Y-%m-%d}* ({review.timezone})",
-        f"Incidents: {_trend(cur.incidents, prev.incidents)} · "
-        f"alerts: {_trend(cur.alerts, prev.alerts)} · "
-        f"night pages: {_trend(cur.night_pages, prev.night_pages)}",
+        _(
+            "*Alert review {since} → {until}* ({timezone})",
+            since=f"{cur.since:%Y-%m-%d}",
+            until=f"{cur.until:%Y-%m-%d}",
+            timezone=review.timezone,
+        ),
+        _(
+            "Incidents: {incidents} · alerts: {alerts} · night pages: {night}",
+            incidents=_trend(cur.incidents, prev.incidents),
+            alerts=_trend(cur.alerts, prev.alerts),
+            night=_trend(cur.night_pages, prev.night_pages),
+        ),
         "",
-        "*Per service* (incidents/alerts by urgency, night pages):",
+        _("*Per service* (incidents/alerts by urgency, night pages):"),
     ]
     for name, by in cur.services.items():
         before = prev.services.get(name, {})
@@ -233,26 +245,39 @@ def render_text(review: Review, *, top: int = 10, for_slack: bool = True) -> str
             cell = by.get(urgency)
             if cell:
                 was = before.get(urgency, {}).get("incidents", 0)
-                parts.append(f"{urgency} {cell['incidents']}/{cell['alerts']} (prev {was})")
+                parts.append(
+                    _(
+                        "{urgency} {incidents}/{alerts} (prev {was})",
+                        urgency=urgency,
+                        incidents=cell["incidents"],
+                        alerts=cell["alerts"],
+                        was=was,
+                    )
+                )
         night = sum(c["night"] for c in by.values())
-        lines.append(f"• {esc(name)}: " + ", ".join(parts) + f", night {night}")
+        lines.append(f"• {esc(name)}: " + ", ".join(parts) + _(", night {n}", n=night))
     if not cur.services:
-        lines.append("• no incidents in this window")
-    lines += ["", "*High-urgency alerts* (count · median time to ack · resolved without ack):"]
+        lines.append(_("• no incidents in this window"))
+    lines += [
+        "",
+        _("*High-urgency alerts* (count · median time to ack · resolved without ack):"),
+    ]
     prev_counts = {r.key: r.count for r in prev.ranking}
     for r in cur.ranking[:top]:
-        rate = "n/a" if r.unacked_rate is None else f"{r.unacked_rate:.0%}"
-        flag = " — should this still wake someone?" if (r.unacked_rate or 0) >= 0.5 else ""
+        rate = _("n/a") if r.unacked_rate is None else f"{r.unacked_rate:.0%}"
+        flag = _(" — should this still wake someone?") if (r.unacked_rate or 0) >= 0.5 else ""
+        was = prev_counts.get(r.key, 0)
         lines.append(
-            f"• {esc(r.service)} · {esc(r.label)}: {r.count} (prev {prev_counts.get(r.key, 0)}) · "
-            f"{_duration(r.median_ack_seconds)} · {rate}{flag}"
+            f"• {esc(r.service)} · {esc(r.label)}: "
+            + _("{count} (prev {was})", count=r.count, was=was)
+            + f" · {_duration(r.median_ack_seconds)} · {rate}{flag}"
         )
     if not cur.ranking:
-        lines.append("• none")
-    lines += ["", "*Low-urgency alerts to discuss:*"]
-    lines += [f"• {esc(s)} · {esc(label)} ({count}×)" for _, label, s, count in review.picks]
+        lines.append(_("• none"))
+    lines += ["", _("*Low-urgency alerts to discuss:*")]
+    lines += [f"• {esc(s)} · {esc(label)} ({count}×)" for _key, label, s, count in review.picks]
     if not review.picks:
-        lines.append("• none")
+        lines.append(_("• none"))
     return "\n".join(lines)
 
 

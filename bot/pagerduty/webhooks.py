@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.i18n import _
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort
 from bot.observability.tracing import traced
@@ -256,7 +257,7 @@ def _post_event(
     links = {lk.pd_incident_id: lk for lk in pd_service.links_for(incident_id, session=session)}
     link = links.get(event.incident_id or "")
     url = safe_web_url(link.html_url) if link else ""
-    label = f"<{url}|#{link.pd_number}>" if link and url else "incident"
+    label = f"<{url}|#{link.pd_number}>" if link and url else _("incident")
     pd = event.incident
     text = messages.event_text(
         event.event_type,

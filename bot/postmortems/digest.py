@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.followups.service import backlog
+from bot.i18n import N_, _
 from bot.incidents.models import Incident
 from bot.postmortems import service
 from bot.postmortems.models import STATUSES, Postmortem
@@ -32,6 +33,12 @@ SECTION_LIMIT = 3000  # Slack: a section's text
 
 def _escape(text: str) -> str:
     return neutralise_external(text)
+
+
+def _status(status: str) -> str:
+    """Return a Notion status (Draft, In review, Complete) in the current language."""
+    labels = {"Draft": N_("Draft"), "In review": N_("In review"), "Complete": N_("Complete")}
+    return _(labels[status]) if status in labels else status
 
 
 def _line(postmortem: Postmortem, incident: Incident) -> str:
@@ -75,21 +82,26 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
         ],
         key=lambda pair: pair[0].meeting_at or now,
     )
-    counts = ", ".join(f"{status}: {len(by_status[status])}" for status in STATUSES)
+    counts = ", ".join(f"{_status(status)}: {len(by_status[status])}" for status in STATUSES)
     sections = [
-        ("Open postmortems", [pair for s in ("Draft", "In review") for pair in by_status[s]])
+        (_("Open postmortems"), [pair for s in ("Draft", "In review") for pair in by_status[s]])
     ]
-    sections.append((f"Overdue (not complete {limit.days}+ days after resolve)", overdue))
+    sections.append(
+        (_("Overdue (not complete {days}+ days after resolve)", days=limit.days), overdue)
+    )
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Weekly postmortem digest"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*By status* — {counts}"}},
+        {"type": "header", "text": {"type": "plain_text", "text": _("Weekly postmortem digest")}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _("*By status* — {counts}", counts=counts)},
+        },
     ]
-    text_lines = [f"Weekly postmortem digest. {counts}."]
+    text_lines = [_("Weekly postmortem digest. {counts}.", counts=counts)]
     for title, pairs in sections:
-        lines = [f"• {_line(p, i)} — {p.status}" for p, i in pairs[:MAX_LISTED]]
+        lines = [f"• {_line(p, i)} — {_status(p.status)}" for p, i in pairs[:MAX_LISTED]]
         if len(pairs) > MAX_LISTED:
-            lines.append(f"… and {len(pairs) - MAX_LISTED} more")
-        body = "\n".join(lines) or "None."
+            lines.append(_("… and {count} more", count=len(pairs) - MAX_LISTED))
+        body = "\n".join(lines) or _("None.")
         text = truncate(f"*{title}*\n{body}", SECTION_LIMIT)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
         text_lines.append(f"{title}: {len(pairs)}.")
@@ -104,13 +116,15 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
             "text": {
                 "type": "mrkdwn",
                 "text": truncate(
-                    "*Meetings in the next 7 days*\n" + ("\n".join(meeting_lines) or "None."),
+                    _("*Meetings in the next 7 days*")
+                    + "\n"
+                    + ("\n".join(meeting_lines) or _("None.")),
                     SECTION_LIMIT,
                 ),
             },
         }
     )
-    text_lines.append(f"Meetings in the next 7 days: {len(upcoming)}.")
+    text_lines.append(_("Meetings in the next 7 days: {count}.", count=len(upcoming)))
     backlog = followup_backlog(session=session, now=now)
     blocks.append(
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Follow-ups* — {backlog}"}}

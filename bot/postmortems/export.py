@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.i18n import N_, public_
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError
 from bot.observability.tracing import traced
@@ -22,12 +23,12 @@ from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
-from bot.postmortems.render import build_facts, load_template, render_segments
+from bot.postmortems.render import build_facts, load_template, render_segments, template_path
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NOT_CONFIGURED = (
+NOT_CONFIGURED = N_(
     "The postmortem is tracked, but Notion is not configured: set NOTION_TOKEN and "
     "NOTION_POSTMORTEM_DATABASE_ID (see `sevbot notion-setup`) to file it in Notion."
 )
@@ -89,7 +90,7 @@ def export_postmortem(
             claimed = service.claim_export(incident_id, session=session, now=now, lease=LEASE)
     if notion is None or not configured:
         if tell_channel:
-            _say(chat, channel, NOT_CONFIGURED)
+            _say(chat, channel, public_(NOT_CONFIGURED))
         return ExportResult("not_configured", message=NOT_CONFIGURED)
     if not claimed:
         return ExportResult("busy", message="another export of this postmortem is running")
@@ -127,7 +128,7 @@ def _export(
         pagerduty_url=postmortem.pagerduty_url,
         meeting_at=postmortem.meeting_at,
     )
-    segments = render_segments(facts, template=load_template(settings.postmortem_template))
+    segments = render_segments(facts, template=load_template(template_path(settings)))
     source = notion.data_source_id(settings.notion_postmortem_database_id)
     owner = _owner(notion, email)
     page_id, url = postmortem.notion_page_id, postmortem.notion_url
@@ -220,8 +221,10 @@ def _queue(
         postmortem.error_notified = message
         channel = incident.channel_id
     if tell:
-        _say(chat, channel, f"I could not file the postmortem in Notion: {message}. "
-             "It is queued and I will keep retrying.")  # fmt: skip
+        _say(chat, channel, public_(
+            "I could not file the postmortem in Notion: {problem}. "
+            "It is queued and I will keep retrying.", problem=message,
+        ))  # fmt: skip
     return ExportResult("queued", message=message)
 
 
@@ -249,8 +252,10 @@ def _finish(
         channel, thread = incident.announcement_channel_id, incident.announcement_ts
         incident_channel, number = incident.channel_id, incident.number
     if first_time or recovered:
-        prefix = "Notion is reachable again. " if recovered else ""
-        text = f"{prefix}The postmortem of incident {number} is in Notion: {url}"
+        prefix = public_("Notion is reachable again.") + " " if recovered else ""
+        text = prefix + public_(
+            "The postmortem of incident {number} is in Notion: {url}", number=number, url=url
+        )
         _say(chat, incident_channel, text)
         if first_time and channel and thread:
             _say(chat, channel, text, thread_ts=thread)

@@ -10,6 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.i18n import _, for_reader
 from bot.incidents import service as incidents
 from bot.incidents.context import (
     IncidentResolved,
@@ -20,6 +21,7 @@ from bot.integrations.notion import NotionAdapter
 from bot.integrations.ports import IntegrationError
 from bot.postmortems import jobs
 from bot.postmortems.cli import notion_setup
+from bot.postmortems.export import NOT_CONFIGURED
 from bot.scheduler import Job, every
 from bot.settings import Settings
 
@@ -44,13 +46,21 @@ def digest_trigger(settings: Settings) -> CronTrigger:
 def export_reply(deps: Deps, incident_id: int) -> str:
     """Export on request and return what to tell the person who asked."""
     result = jobs.export_now(deps, incident_id, tell_channel=False)
-    if result.status == "exported":
-        return f"The postmortem is in Notion: {result.url}"
-    if result.status == "busy":
-        return "The postmortem is being exported right now; the link will follow in the channel."
-    if result.status == "queued":
-        return f"Notion did not take the postmortem yet ({result.message}). It is queued."
-    return result.message
+    with for_reader():  # the reply is for the person who asked
+        if result.status == "exported":
+            return _("The postmortem is in Notion: {url}", url=result.url)
+        if result.status == "busy":
+            return _(
+                "The postmortem is being exported right now; the link will follow in the channel."
+            )
+        if result.status == "queued":
+            return _(
+                "Notion did not take the postmortem yet ({problem}). It is queued.",
+                problem=result.message,
+            )
+        if result.status == "not_configured":
+            return _(NOT_CONFIGURED)
+        return result.message
 
 
 def install(deps: Deps) -> None:
@@ -74,7 +84,11 @@ def install(deps: Deps) -> None:
     def postmortem_export(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
         with session_scope(deps.session_factory) as session:
             found = incidents.get(incident_id, session=session) is not None
-        reply = export_reply(deps, incident_id) if found else "That incident no longer exists."
+        if found:
+            reply = export_reply(deps, incident_id)
+        else:
+            with for_reader():
+                reply = _("That incident no longer exists.")
         # The link still reaches the channel on the first export if this fails.
         with contextlib.suppress(IntegrationError):
             deps.chat.post_ephemeral(channel_id, user_id, reply)

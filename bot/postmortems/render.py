@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from bot.i18n import N_, _, current_language, format_when
 from bot.incidents.models import Incident, TimelineEntry
 from bot.postmortems.blocks import Segment, Trusted, markdown_to_segments, md_escape, md_link
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BUILTIN_TEMPLATE = Path(__file__).resolve().parent / "templates" / "postmortem.md.j2"
+# The built-in template of each language other than English (config/postmortem_template.<lang>.md).
+BUILTIN_TEMPLATES = {"ko": BUILTIN_TEMPLATE.with_name("postmortem.ko.md.j2")}
 
 _SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SLACK_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
@@ -104,7 +108,7 @@ def humanize_slack(text: str, names: Mapping[str, str]) -> str:
 
 def _name(user: str | None, names: Mapping[str, str]) -> str:
     if not user:
-        return "someone"
+        return _("someone")
     return names.get(user, user)
 
 
@@ -115,7 +119,12 @@ def describe_entry(entry: TimelineEntry, names: Mapping[str, str]) -> str:
     data = entry.data or {}
     kind = entry.kind
     if kind == "severity" and data.get("to"):
-        return f"Severity changed from {data.get('from', '?')} to {data['to']} by {who}"
+        return _(
+            "Severity changed from {old} to {new} by {who}",
+            old=data.get("from", "?"),
+            new=data["to"],
+            who=who,
+        )
     if kind.startswith("pagerduty_"):
         action = kind.removeprefix("pagerduty_").replace("_", " ")
         return (
@@ -124,17 +133,17 @@ def describe_entry(entry: TimelineEntry, names: Mapping[str, str]) -> str:
             + (f" ({who})" if entry.actor_id else "")
         )
     labels = {
-        "declared": "Declared by",
-        "update": "Update from",
-        "status": "Status changed by",
-        "role": "Role change by",
-        "pin": "Pinned by",
-        "pushpin": "Marked by",
-        "resolved": "Resolved by",
-        "reopened": "Reopened by",
+        "declared": N_("Declared by {who}"),
+        "update": N_("Update from {who}"),
+        "status": N_("Status changed by {who}"),
+        "role": N_("Role change by {who}"),
+        "pin": N_("Pinned by {who}"),
+        "pushpin": N_("Marked by {who}"),
+        "resolved": N_("Resolved by {who}"),
+        "reopened": N_("Reopened by {who}"),
     }
-    label = labels.get(kind, f"{kind.capitalize()} by")
-    return f"{label} {who}" + (f": {text}" if text else "")
+    label = _(labels[kind], who=who) if kind in labels else f"{kind.capitalize()} by {who}"
+    return label + (f": {text}" if text else "")
 
 
 def severity_history(
@@ -167,11 +176,11 @@ def build_facts(
     """Gather what the template pre-fills from an incident, its timeline and user names."""
     end = incident.resolved_at or now
     roles = [
-        (role.capitalize(), _name(user, names))
+        (_(role), _name(user, names))
         for role, user in (
-            ("commander", incident.commander_id),
-            ("comms", incident.comms_id),
-            ("scribe", incident.scribe_id),
+            (N_("Commander"), incident.commander_id),
+            (N_("Comms"), incident.comms_id),
+            (N_("Scribe"), incident.scribe_id),
         )
         if user
     ]
@@ -220,16 +229,16 @@ def build_facts(
 
 
 def format_duration(value: timedelta | None) -> str:
-    """Format a duration as '2d 3h 4m' (or 'n/a')."""
+    """Format a duration as '2d 3h 4m' (or 'n/a'), in the current language."""
     if value is None:
-        return "n/a"
+        return _("n/a")
     minutes = max(0, int(value.total_seconds() // 60))
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
+    parts = [_("{n}d", n=days)] if days else []
     if hours or days:
-        parts.append(f"{hours}h")
-    parts.append(f"{mins}m")
+        parts.append(_("{n}h", n=hours))
+    parts.append(_("{n}m", n=mins))
     return " ".join(parts)
 
 
@@ -256,10 +265,32 @@ def make_environment() -> jinja2.Environment:
         return value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
     def local(value: datetime | None, tz: str) -> str:
-        return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if value else ""
+        if not value:
+            return ""
+        if current_language() != "en":
+            return format_when(value, tz)
+        return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
     env.filters.update(utc=utc, local=local, duration=format_duration, link=md_link)
     return env
+
+
+def builtin_template() -> Path:
+    """Return the built-in template of the current language."""
+    return BUILTIN_TEMPLATES.get(current_language(), BUILTIN_TEMPLATE)
+
+
+def template_path(settings: Settings) -> str:
+    """Return the template to use: for Korean, config/postmortem_template.ko.md and the like.
+
+    A template the team named explicitly is used as it is, in any language.
+    """
+    path = Path(settings.postmortem_template)
+    if settings.language == "en" or "postmortem_template" in settings.model_fields_set:
+        return str(path)
+    localized = path.with_name(f"{path.stem}.{settings.language}{path.suffix}")
+    builtin = BUILTIN_TEMPLATES.get(settings.language, BUILTIN_TEMPLATE)
+    return str(localized if localized.is_file() else builtin)
 
 
 def load_template(path: str | None) -> str:
@@ -268,7 +299,7 @@ def load_template(path: str | None) -> str:
         candidate = Path(path)
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
-    return BUILTIN_TEMPLATE.read_text(encoding="utf-8")
+    return builtin_template().read_text(encoding="utf-8")
 
 
 def render_markdown(facts: PostmortemFacts, *, template: str) -> str:
@@ -281,7 +312,7 @@ def render_markdown(facts: PostmortemFacts, *, template: str) -> str:
         return make_environment().from_string(template).render(pm=facts)
     except jinja2.TemplateError as exc:
         log.error("postmortem template failed (%s); using the built-in template", exc)
-        builtin = BUILTIN_TEMPLATE.read_text(encoding="utf-8")
+        builtin = builtin_template().read_text(encoding="utf-8")
         return make_environment().from_string(builtin).render(pm=facts)
 
 

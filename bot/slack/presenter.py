@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import _
 from bot.incidents.domain import IncidentSnapshot
 from bot.integrations.ports import Message
 from bot.slack.blocks import incident as b
@@ -25,7 +26,7 @@ class SlackPresenter:
 
     def status_update(self, incident: IncidentSnapshot, text: str, author_id: str) -> Message:
         """Render a status update."""
-        fallback = f"Update on {incident.label}: {neutralise(text)}"
+        fallback = _("Update on {label}: {text}", label=incident.label, text=neutralise(text))
         return Message(fallback[:3000], b.update_blocks(incident, text, author_id))
 
     def change_notice(self, incident: IncidentSnapshot, change: str, actor_id: str) -> Message:
@@ -39,7 +40,7 @@ class SlackPresenter:
     ) -> Message:
         """Render the resolve summary."""
         return Message(
-            f"{incident.label} resolved",
+            _("{label} resolved", label=incident.label),
             b.resolved_blocks(incident, highest_severity, duration_seconds),
         )
 

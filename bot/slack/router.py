@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import _
+
 if TYPE_CHECKING:
     from bot.deps import Deps
 
@@ -96,8 +98,8 @@ class CommandRouter:
 
     def help_text(self) -> str:
         """Return the help listing, in registration order."""
-        lines = ["*`/incident` commands*"]
+        lines = [_("*`/incident` commands*")]
         for name in self._order:
             entry = self.subcommands[name]
-            lines.append(f"• `{entry.usage}` — {entry.summary}")
+            lines.append(f"• `{entry.usage}` — {_(entry.summary)}")
         return "\n".join(lines)

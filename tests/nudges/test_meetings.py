@@ -21,6 +21,7 @@ def _resolved(h: Harness) -> dict[str, Any]:
     inc = h.declare()
     assert h.command("resolve Fixed", channel=inc["channel"]).status == 200
     wait_for(lambda: any("Resolved" in m["text"] for m in h.slack.messages(inc["channel"])))
+    h.settle()  # the resolve's follow-ups (summary, postmortem notice) are all posted
     return inc
 
 

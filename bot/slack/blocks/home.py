@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.blocks.incident import context, header, incident_list_blocks
 
@@ -15,8 +16,12 @@ def home_view(
     sections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Build the Home tab: the active incidents, then the features' sections (follow-ups)."""
-    blocks = [header("Active incidents"), *incident_list_blocks(incidents, now), *(sections or [])]
+    blocks = [
+        header(_("Active incidents")),
+        *incident_list_blocks(incidents, now),
+        *(sections or []),
+    ]
     blocks.append(
-        context("Declare a new one with `/incident`. `/incident help` lists every command.")
+        context(_("Declare a new one with `/incident`. `/incident help` lists every command."))
     )
     return {"type": "home", "blocks": blocks[:100]}

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.i18n import _, status_label
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.ids import Action, Block
 from bot.text import format_duration, neutralise, neutralise_plain, truncate
@@ -65,26 +66,27 @@ def incident_actions(incident: IncidentSnapshot) -> dict[str, Any]:
     value = str(incident.id)
     buttons = [
         ButtonElement(
-            text="Post update", action_id=Action.POST_UPDATE, value=value, style="primary"
+            text=_("Post update"), action_id=Action.POST_UPDATE, value=value, style="primary"
         ),
-        ButtonElement(text="Change severity", action_id=Action.CHANGE_SEVERITY, value=value),
+        ButtonElement(text=_("Change severity"), action_id=Action.CHANGE_SEVERITY, value=value),
     ]
     if incident.is_open:
         buttons.append(
-            ButtonElement(text="Resolve", action_id=Action.RESOLVE, value=value, style="danger")
+            ButtonElement(text=_("Resolve"), action_id=Action.RESOLVE, value=value, style="danger")
         )
     return ActionsBlock(block_id=Block.ACTIONS, elements=buttons).to_dict()
 
 
 def _role_fields(incident: IncidentSnapshot) -> list[str]:
     return [
-        f"*Severity*\n{incident.severity}",
-        f"*Status*\n{STATUS_EMOJI.get(incident.status, '')} {incident.status}",
-        f"*Commander*\n{mention(incident.commander_id)}",
-        f"*Comms*\n{mention(incident.comms_id)}",
-        f"*Scribe*\n{mention(incident.scribe_id)}",
-        f"*Reporter*\n{mention(incident.reporter_id)}",
-    ]
+        _("*Severity*\n{severity}", severity=incident.severity),
+        _("*Status*\n{emoji} {status}", emoji=STATUS_EMOJI.get(incident.status, ""),
+          status=status_label(incident.status)),
+        _("*Commander*\n{user}", user=mention(incident.commander_id)),
+        _("*Comms*\n{user}", user=mention(incident.comms_id)),
+        _("*Scribe*\n{user}", user=mention(incident.scribe_id)),
+        _("*Reporter*\n{user}", user=mention(incident.reporter_id)),
+    ]  # fmt: skip
 
 
 def kickoff_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
@@ -94,11 +96,13 @@ def kickoff_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
         section("", fields=_role_fields(incident)),
     ]
     if incident.description:
-        blocks.append(section(f"*Description*\n{neutralise(incident.description)}"))
+        blocks.append(section(_("*Description*\n{text}", text=neutralise(incident.description))))
     blocks.append(
         context(
-            "Post updates with `/incident update <text>`. "
-            "Change things with `/incident sev|status|role`. `/incident help` lists everything."
+            _(
+                "Post updates with `/incident update <text>`. "
+                "Change things with `/incident sev|status|role`. `/incident help` lists everything."
+            )
         )
     )
     blocks.append(incident_actions(incident))
@@ -112,52 +116,77 @@ def kickoff_text(incident: IncidentSnapshot) -> str:
 
 def channel_link(incident: IncidentSnapshot) -> str:
     """Render a link to the incident channel."""
-    return f"<#{incident.channel_id}>" if incident.channel_id else "(channel being created)"
+    return f"<#{incident.channel_id}>" if incident.channel_id else _("(channel being created)")
 
 
 def announcement_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
     """Build the announcement in the incidents channel (edited in place on every change)."""
-    state = "Resolved" if not incident.is_open else "Declared"
+    title = neutralise(incident.title)
     lines = [
-        f"*{state}:* {neutralise(incident.title)}",
-        f"*Channel:* {channel_link(incident)}",
+        _("*Resolved:* {title}", title=title)
+        if not incident.is_open
+        else _("*Declared:* {title}", title=title),
+        _("*Channel:* {channel}", channel=channel_link(incident)),
     ]
     if incident.resolved_at:
         duration = (incident.resolved_at - incident.declared_at).total_seconds()
-        lines.append(f"*Duration:* {format_duration(duration)}")
+        lines.append(_("*Duration:* {duration}", duration=format_duration(duration)))
     return [
-        header(f"{incident.label} · {incident.severity} · {incident.status}"),
+        header(f"{incident.label} · {incident.severity} · {status_label(incident.status)}"),
         section("\n".join(lines), fields=_role_fields(incident)[2:4]),
         context(
-            f"Declared by {mention(incident.reporter_id)} · {_slack_date(incident.declared_at)}"
+            _(
+                "Declared by {user} · {date}",
+                user=mention(incident.reporter_id),
+                date=_slack_date(incident.declared_at),
+            )
         ),
     ]
 
 
 def announcement_text(incident: IncidentSnapshot) -> str:
     """Return the notification text of the announcement."""
-    return f"{incident.label} {incident.severity} {incident.status}: {neutralise(incident.title)}"
+    status = status_label(incident.status)
+    return f"{incident.label} {incident.severity} {status}: {neutralise(incident.title)}"
 
 
 def topic_text(incident: IncidentSnapshot) -> str:
     """Return the channel topic: severity · status · commander."""
-    return f"{incident.severity} · {incident.status} · Commander: {mention(incident.commander_id)}"
+    return _(
+        "{severity} · {status} · Commander: {user}",
+        severity=incident.severity,
+        status=status_label(incident.status),
+        user=mention(incident.commander_id),
+    )
 
 
 def update_blocks(incident: IncidentSnapshot, text: str, author_id: str) -> list[dict[str, Any]]:
     """Build a status update message."""
     return [
         section(
-            f":loudspeaker: *Update on {incident.label}* ({incident.severity}, {incident.status})"
+            _(
+                ":loudspeaker: *Update on {label}* ({severity}, {status})",
+                label=incident.label,
+                severity=incident.severity,
+                status=status_label(incident.status),
+            )
         ),
         section(neutralise(text)),
-        context(f"Posted by {mention(author_id)}"),
+        context(_("Posted by {user}", user=mention(author_id))),
     ]
 
 
 def notice_blocks(incident: IncidentSnapshot, change: str, actor_id: str) -> list[dict[str, Any]]:
     """Build the message stating a change in the incident channel."""
-    return [section(f":arrows_counterclockwise: {neutralise(change)} (by {mention(actor_id)})")]
+    return [
+        section(
+            _(
+                ":arrows_counterclockwise: {change} (by {user})",
+                change=neutralise(change),
+                user=mention(actor_id),
+            )
+        )
+    ]
 
 
 def resolved_blocks(
@@ -165,56 +194,64 @@ def resolved_blocks(
 ) -> list[dict[str, Any]]:
     """Build the summary posted on resolve: duration, highest severity, roles."""
     fields = [
-        f"*Duration*\n{format_duration(duration_seconds)}",
-        f"*Highest severity*\n{highest}",
-        f"*Commander*\n{mention(incident.commander_id)}",
-        f"*Comms*\n{mention(incident.comms_id)}",
-        f"*Scribe*\n{mention(incident.scribe_id)}",
-        f"*Reporter*\n{mention(incident.reporter_id)}",
+        _("*Duration*\n{duration}", duration=format_duration(duration_seconds)),
+        _("*Highest severity*\n{severity}", severity=highest),
+        *_role_fields(incident)[2:],
     ]
-    blocks = [header(f"{incident.label} resolved"), section("", fields=fields)]
+    blocks = [header(_("{label} resolved", label=incident.label)), section("", fields=fields)]
     if incident.summary:
-        blocks.append(section(f"*Summary*\n{neutralise(incident.summary)}"))
+        blocks.append(section(_("*Summary*\n{text}", text=neutralise(incident.summary))))
     return blocks
 
 
 def setup_problem_text(incident: IncidentSnapshot, problem: str, final: bool) -> str:
     """Explain to the reporter that the channel setup hit a problem."""
-    base = (
-        f"{incident.label} ({neutralise(incident.title)}) is recorded, "
-        f"but setting up Slack failed: {problem}."
-    )
+    values = {"label": incident.label, "title": neutralise(incident.title), "problem": problem}
     if final:
-        return (
-            base
-            + " sevbot has stopped retrying; please create the channel by hand or ask an admin."
+        return _(
+            "{label} ({title}) is recorded, but setting up Slack failed: {problem}. sevbot has "
+            "stopped retrying; please create the channel by hand or ask an admin.",
+            **values,
         )
-    return base + " sevbot keeps retrying in the background; nothing is lost."
+    return _(
+        "{label} ({title}) is recorded, but setting up Slack failed: {problem}. sevbot keeps "
+        "retrying in the background; nothing is lost.",
+        **values,
+    )
 
 
 def incident_list_blocks(incidents: list[IncidentSnapshot], now: datetime) -> list[dict[str, Any]]:
     """Build the list of active incidents (for /incident list and App Home)."""
     if not incidents:
-        return [section(":white_check_mark: No active incidents.")]
+        return [section(_(":white_check_mark: No active incidents."))]
     blocks: list[dict[str, Any]] = [
-        section(f"*Active incidents ({len(incidents)})*"),
+        section(_("*Active incidents ({count})*", count=len(incidents))),
         DividerBlock().to_dict(),
     ]
     shown = incidents[: (MAX_BLOCKS - 3)]
     for incident in shown:
         age = format_duration((now - incident.declared_at).total_seconds())
         last = incident.last_update_at
-        since = f"{format_duration((now - last).total_seconds())} ago" if last else "no update yet"
+        since = (
+            _("{duration} ago", duration=format_duration((now - last).total_seconds()))
+            if last
+            else _("no update yet")
+        )
         blocks.append(
             section(
                 f"*{incident.label}* {channel_link(incident)} · "
-                f"{incident.severity} · {incident.status}\n"
+                f"{incident.severity} · {status_label(incident.status)}\n"
                 f"{neutralise(incident.title)}\n"
-                f"Commander {mention(incident.commander_id)} · age {age} · last update {since}"
+                + _(
+                    "Commander {user} · age {age} · last update {since}",
+                    user=mention(incident.commander_id),
+                    age=age,
+                    since=since,
+                )
             )
         )
     if len(incidents) > len(shown):
-        blocks.append(context(f"…and {len(incidents) - len(shown)} more."))
+        blocks.append(context(_("…and {count} more.", count=len(incidents) - len(shown))))
     return blocks
 
 

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.i18n import _
 from bot.slack.ids import Action, Block, Callback
 from bot.text import truncate
 
@@ -39,22 +40,22 @@ def declare_modal(
     blocks = [
         InputBlock(
             block_id=Block.TITLE,
-            label="Title",
+            label=_("Title"),
             element=PlainTextInputElement(
                 action_id=Action.TITLE,
                 initial_value=truncate(title, title_max_length) or None,
                 max_length=title_max_length,
-                placeholder="What is broken, in a few words",
+                placeholder=_("What is broken, in a few words"),
             ),
         ),
         InputBlock(
             block_id=Block.SEVERITY,
-            label="Severity",
+            label=_("Severity"),
             element=_severity_select(severities, severity),
         ),
         InputBlock(
             block_id=Block.DESCRIPTION,
-            label="Description",
+            label=_("Description"),
             optional=True,
             element=PlainTextInputElement(
                 action_id=Action.DESCRIPTION, multiline=True, initial_value=description or None
@@ -62,12 +63,12 @@ def declare_modal(
         ),
         InputBlock(
             block_id=Block.COMMANDER,
-            label="Commander",
+            label=_("Commander"),
             element=UserSelectElement(action_id=Action.COMMANDER, initial_user=reporter_id),
         ),
         InputBlock(
             block_id=Block.INVITEES,
-            label="People to invite",
+            label=_("People to invite"),
             optional=True,
             element=UserMultiSelectElement(action_id=Action.INVITEES),
         ),
@@ -75,9 +76,9 @@ def declare_modal(
     view = View(
         type="modal",
         callback_id=Callback.DECLARE,
-        title="Declare an incident",
-        submit="Declare",
-        close="Cancel",
+        title=_("Declare an incident"),
+        submit=_("Declare"),
+        close=_("Cancel"),
         blocks=blocks,
         private_metadata=json.dumps(metadata or {}),
     )
@@ -104,7 +105,7 @@ def text_modal(
         callback_id=callback_id,
         title=title,
         submit=submit,
-        close="Cancel",
+        close=_("Cancel"),
         private_metadata=json.dumps({"channel_id": channel_id}),
         blocks=[
             InputBlock(
@@ -122,9 +123,9 @@ def update_modal(channel_id: str) -> dict[str, Any]:
     """Build the Post update modal."""
     return text_modal(
         callback_id=Callback.UPDATE,
-        title="Post an update",
-        label="Update",
-        submit="Post",
+        title=_("Post an update"),
+        label=_("Update"),
+        submit=_("Post"),
         channel_id=channel_id,
     )
 
@@ -133,9 +134,9 @@ def resolve_modal(channel_id: str) -> dict[str, Any]:
     """Build the Resolve modal with an optional summary."""
     return text_modal(
         callback_id=Callback.RESOLVE,
-        title="Resolve incident",
-        label="Summary",
-        submit="Resolve",
+        title=_("Resolve incident"),
+        label=_("Summary"),
+        submit=_("Resolve"),
         channel_id=channel_id,
         optional=True,
     )
@@ -146,14 +147,14 @@ def severity_modal(channel_id: str, severities: list[str], current: str) -> dict
     view = View(
         type="modal",
         callback_id=Callback.SEVERITY,
-        title="Change severity",
-        submit="Change",
-        close="Cancel",
+        title=_("Change severity"),
+        submit=_("Change"),
+        close=_("Cancel"),
         private_metadata=json.dumps({"channel_id": channel_id}),
         blocks=[
             InputBlock(
                 block_id=Block.SEVERITY,
-                label="Severity",
+                label=_("Severity"),
                 element=_severity_select(severities, current),
             )
         ],

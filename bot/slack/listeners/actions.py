@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.i18n import _, for_reader
 from bot.incidents import service
 from bot.integrations.ports import IntegrationError
 from bot.slack.blocks.modals import resolve_modal, severity_modal, update_modal
@@ -31,22 +32,28 @@ def register(app: App, deps: Deps) -> None:
         try:
             deps.chat.open_view(body["trigger_id"], view)
         except IntegrationError as exc:
-            deps.chat.post_ephemeral(
-                action_channel(body), body["user"]["id"], f"Could not open the form: {exc}"
-            )
+            with for_reader():
+                text = _("Could not open the form: {problem}", problem=exc)
+            deps.chat.post_ephemeral(action_channel(body), body["user"]["id"], text)
 
     def open_update(body: dict[str, Any]) -> None:
-        open_modal(body, update_modal(action_channel(body)))
+        with for_reader():  # a modal is seen by the person who clicked
+            view = update_modal(action_channel(body))
+        open_modal(body, view)
 
     def open_resolve(body: dict[str, Any]) -> None:
-        open_modal(body, resolve_modal(action_channel(body)))
+        with for_reader():
+            view = resolve_modal(action_channel(body))
+        open_modal(body, view)
 
     def open_severity(body: dict[str, Any]) -> None:
         channel = action_channel(body)
         with session_scope(deps.session_factory) as session:
             incident = service.get_by_channel(channel, session=session)
             current = incident.severity if incident else deps.settings.default_severity
-        open_modal(body, severity_modal(channel, deps.settings.severity_names, current))
+        with for_reader():
+            view = severity_modal(channel, deps.settings.severity_names, current)
+        open_modal(body, view)
 
     app.action(Action.POST_UPDATE)(ack=just_ack, lazy=[open_update])
     app.action(Action.RESOLVE)(ack=just_ack, lazy=[open_resolve])

@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.db import session_scope
 from bot.deps import Deps
+from bot.i18n import _, for_reader
 from bot.incidents import service
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
@@ -43,8 +44,11 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
     """Route a command to its subcommand; unknown ones get the help text."""
     entry = deps.router.subcommands.get(command.name)
     if entry is None:
-        name = truncate(command.name, 40)
-        raise InvalidInput(f"I don't know `/incident {name}`.\n{deps.router.help_text()}")
+        raise InvalidInput(
+            _("I don't know `/incident {name}`.", name=truncate(command.name, 40))
+            + "\n"
+            + deps.router.help_text()
+        )
     return entry.accept(command, deps)
 
 
@@ -66,7 +70,9 @@ def run_followup(
         user, channel = followup["args"].get("user_id"), followup["args"].get("channel_id")
         if user and channel:
             with contextlib.suppress(IntegrationError):
-                deps.chat.post_ephemeral(channel, user, f"Sorry, that did not go through: {exc}")
+                with for_reader():
+                    text = _("Sorry, that did not go through: {problem}", problem=exc)
+                deps.chat.post_ephemeral(channel, user, text)
 
 
 def _delivery_key(command: CommandInput, deps: Deps) -> str | None:
@@ -102,7 +108,8 @@ def register(app: App, deps: Deps) -> None:
             ack()  # the same command reached another replica (or came twice): done there
             return
         try:
-            outcome = accept_command(command, deps)
+            with for_reader():  # the ack's reply is for the person who typed the command
+                outcome = accept_command(command, deps)
         except InvalidInput as exc:  # the message may quote what was typed: make it inert
             forget_delivery(command, deps)
             ack(text=truncate(neutralise(str(exc)), 3000), response_type="ephemeral")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import i18n
 from bot.db import utcnow
 from bot.deps import Deps
+from bot.i18n import N_
 from bot.incidents import announce, declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.incidents.jobs import run_pending_links
@@ -48,9 +50,12 @@ def parse_declare_args(args: str, deps: Deps) -> tuple[str | None, str]:
         severity = normalise_severity(first, deps.settings.severity_names)
         if severity is None:
             raise InvalidInput(
-                f"`{first}` is not a severity here. Use one of: "
-                f"{', '.join(deps.settings.severity_names)}, "
-                "e.g. `/incident declare sev2 Checkout is down`."
+                i18n._(
+                    "`{severity}` is not a severity here. Use one of: {choices}, "
+                    "e.g. `/incident declare sev2 Checkout is down`.",
+                    severity=first,
+                    choices=", ".join(deps.settings.severity_names),
+                )
             )
         return severity, rest.strip()
     return None, args.strip()
@@ -62,7 +67,7 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "declare",
         usage="/incident declare [drill] [sev1..sev5] <title>",
-        summary="declare an incident (no title: open the form; drill: left out of the review)",
+        summary=N_("declare an incident (no title: open the form; drill: left out of the review)"),
         repeatable=True,  # the trigger id is the incident's request key
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
@@ -92,12 +97,25 @@ def register(router: CommandRouter) -> None:
         )
         bind_incident(incident.number)
         return Outcome(
-            reply=f"Declaring {incident.label} ({incident.severity}"
-            f"{', a drill' if drill else ''}). The channel is on its way.",
+            reply=(
+                i18n._(
+                    "Declaring {label} ({severity}, a drill). The channel is on its way.",
+                    label=incident.label,
+                    severity=incident.severity,
+                )
+                if drill
+                else i18n._(
+                    "Declaring {label} ({severity}). The channel is on its way.",
+                    label=incident.label,
+                    severity=incident.severity,
+                )
+            ),
             followup=followup("setup_incident", incident_id=incident.id),
         )
 
-    @router.subcommand("update", usage="/incident update <text>", summary="post a status update")
+    @router.subcommand(
+        "update", usage="/incident update <text>", summary=N_("post a status update")
+    )
     def update_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(
             flows.record_update(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
@@ -106,14 +124,16 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "sev",
         usage="/incident sev <1-5 | sevN | SEV-N>",
-        summary="change severity",
+        summary=N_("change severity"),
         aliases=("severity",),
     )
     def severity_command(cmd: CommandInput, deps: Deps) -> Outcome:
         if not cmd.args:
             raise InvalidInput(
-                "Which severity? e.g. `/incident sev 2`. "
-                f"Choices: {', '.join(deps.settings.severity_names)}."
+                i18n._(
+                    "Which severity? e.g. `/incident sev 2`. Choices: {choices}.",
+                    choices=", ".join(deps.settings.severity_names),
+                )
             )
         return change_followup(
             flows.change_severity(
@@ -127,23 +147,23 @@ def register(router: CommandRouter) -> None:
     @router.subcommand(
         "status",
         usage="/incident status <investigating|identified|monitoring|resolved>",
-        summary="change status",
+        summary=N_("change status"),
     )
     def status_command(cmd: CommandInput, deps: Deps) -> Outcome:
         if not cmd.args:
-            raise InvalidInput("Which status? e.g. `/incident status identified`.")
+            raise InvalidInput(i18n._("Which status? e.g. `/incident status identified`."))
         return change_followup(
             flows.change_status(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
         )
 
     @router.subcommand(
-        "role", usage="/incident role <commander|comms|scribe> <@user>", summary="assign a role"
+        "role", usage="/incident role <commander|comms|scribe> <@user>", summary=N_("assign a role")
     )
     def role_command(cmd: CommandInput, deps: Deps) -> Outcome:
         role, _, who = cmd.args.partition(" ")
         match = _USER_MENTION.match(who.strip())
         if not role or not match:
-            raise InvalidInput("Usage: `/incident role <commander|comms|scribe> @someone`.")
+            raise InvalidInput(i18n._("Usage: `/incident role <commander|comms|scribe> @someone`."))
         return change_followup(
             flows.assign_role(
                 cmd.channel_id,
@@ -155,28 +175,30 @@ def register(router: CommandRouter) -> None:
         )
 
     @router.subcommand(
-        "resolve", usage="/incident resolve [summary]", summary="resolve the incident"
+        "resolve", usage="/incident resolve [summary]", summary=N_("resolve the incident")
     )
     def resolve_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(
             flows.resolve(cmd.channel_id, cmd.args, cmd.user_id, ctx=deps.incidents)
         )
 
-    @router.subcommand("reopen", usage="/incident reopen", summary="reopen a resolved incident")
+    @router.subcommand("reopen", usage="/incident reopen", summary=N_("reopen a resolved incident"))
     def reopen_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return change_followup(flows.reopen(cmd.channel_id, cmd.user_id, ctx=deps.incidents))
 
     @router.subcommand(
-        "list", usage="/incident list", summary="list active incidents", repeatable=True
+        "list", usage="/incident list", summary=N_("list active incidents"), repeatable=True
     )
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incidents = flows.list_active(session_factory=deps.session_factory)
         return Outcome(
-            reply=f"{len(incidents)} active incidents",
+            reply=i18n._("{count} active incidents", count=len(incidents)),
             blocks=incident_list_blocks(incidents, utcnow()),
         )
 
-    @router.subcommand("help", usage="/incident help", summary="show this help", repeatable=True)
+    @router.subcommand(
+        "help", usage="/incident help", summary=N_("show this help"), repeatable=True
+    )
     def help_command(cmd: CommandInput, deps: Deps) -> Outcome:
         return Outcome(reply=neutralise(deps.router.help_text()))  # `<title>` is not markup
 

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
+from bot.i18n import for_reader
 from bot.incidents import declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.slack.ids import Action, Block, Callback
@@ -151,7 +152,8 @@ def register(app: App, deps: Deps, handlers: dict[str, ViewAccept] | None = None
 def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -> None:
     def accept(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         try:
-            outcome = handler(body["view"], body["user"]["id"], deps)
+            with for_reader():  # modal errors are for the person who submitted
+                outcome = handler(body["view"], body["user"]["id"], deps)
         except FieldError as exc:
             ack(response_action="errors", errors={exc.block: str(exc)})
             return
