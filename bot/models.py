@@ -2,10 +2,18 @@
 
 from bot.db import Base
 from bot.incidents import models as incident_models
+from bot.integrations import notion_limit as request_slot_models
 from bot.nudges import models as nudge_models
 from bot.pagerduty import models as pagerduty_models
 from bot.postmortems import models as postmortem_models
 
 metadata = Base.metadata
 
-__all__ = ["incident_models", "metadata", "nudge_models", "pagerduty_models", "postmortem_models"]
+__all__ = [
+    "incident_models",
+    "metadata",
+    "nudge_models",
+    "pagerduty_models",
+    "postmortem_models",
+    "request_slot_models",
+]

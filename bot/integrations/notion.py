@@ -1,6 +1,7 @@
 """Notion adapter over notion-client 3.x (API 2025-09-03): the only module importing notion_client.
 
-It keeps to Notion's average of 3 requests per second, waits out 429s for Retry-After,
+It keeps to Notion's average of 3 requests per second (shared by every process through the
+database when built with an engine), waits out 429s for Retry-After,
 retries 5xx answers and timeouts with backoff when a retry cannot duplicate anything, and
 turns every vendor error into bot.integrations.ports exceptions whose message names the fix.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +18,13 @@ from typing import Any, cast
 import httpx
 from notion_client import Client
 from notion_client.errors import APIResponseError, HTTPResponseError, RequestTimeoutError
+from sqlalchemy import Engine
 
+from bot.integrations.notion_limit import (
+    NotionRateLimiter,
+    RequestLimiter,
+    SharedNotionRateLimiter,
+)
 from bot.integrations.ports import (
     AuthError,
     IntegrationError,
@@ -35,30 +41,6 @@ SHARE_HINT = (
     "check the id, and share the page or database with the integration (open it in Notion, "
     "••• → Connections → add the integration)"
 )
-
-
-class RateLimiter:
-    """Space requests evenly so the average stays at or under `per_second`."""
-
-    def __init__(self, per_second: float, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._sleep = sleep
-
-    def acquire(self) -> None:
-        """Wait for the next free slot."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
-
-    def pause(self, seconds: float) -> None:
-        """Push every later request back (after a 429)."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
 
 
 def _parse_time(value: str) -> datetime:
@@ -102,6 +84,7 @@ class NotionAdapter:
         base_url: str = "https://api.notion.com",
         timeout: float = 30.0,
         requests_per_second: float = 3.0,
+        limiter: RequestLimiter | None = None,
         max_attempts: int = 5,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -116,7 +99,7 @@ class NotionAdapter:
             logger=logging.getLogger("notion_client"),
             log_level=logging.WARNING,
         )
-        self.limiter = RateLimiter(requests_per_second, sleep=sleep)
+        self.limiter = limiter or NotionRateLimiter(requests_per_second, sleep=sleep)
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self._sleep = sleep
@@ -126,11 +109,21 @@ class NotionAdapter:
         self.request_count = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotionAdapter | None:
-        """Build the adapter from settings, or return None when NOTION_TOKEN is unset."""
+    def from_settings(
+        cls, settings: Settings, *, engine: Engine | None = None
+    ) -> NotionAdapter | None:
+        """Build the adapter from settings, or return None when NOTION_TOKEN is unset.
+
+        With an engine, the 3 requests/s are shared by every process using that database.
+        """
         if settings.notion_token is None or not settings.notion_token.get_secret_value():
             return None
-        return cls(settings.notion_token.get_secret_value(), base_url=settings.notion_api_url)
+        limiter = SharedNotionRateLimiter(engine) if engine is not None else None
+        return cls(
+            settings.notion_token.get_secret_value(),
+            base_url=settings.notion_api_url,
+            limiter=limiter,
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
