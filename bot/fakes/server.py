@@ -143,6 +143,43 @@ class FakeServer:
             times,
         )
 
+    def lose_answer(
+        self, path_contains: str, *, method: str | None = None, status: int = 502, times: int = 1
+    ) -> None:
+        """Carry out the next matching requests, then answer a server error instead of the result.
+
+        This is a gateway failing after the vendor did the work: the caller cannot know.
+        """
+
+        def respond(request: Request) -> Response:
+            self.handle(request)
+            return self.error_response(status)
+
+        self.inject(
+            lambda r: path_contains in r.path and (method is None or r.method == method),
+            respond,
+            times,
+        )
+
+    def stall(
+        self, path_contains: str, seconds: float, *, method: str | None = None, times: int = 1
+    ) -> None:
+        """Answer the next matching requests only after `seconds` (past the client's timeout)."""
+
+        def respond(request: Request) -> Response:
+            time.sleep(seconds)
+            return self.handle(request)
+
+        self.inject(
+            lambda r: path_contains in r.path and (method is None or r.method == method),
+            respond,
+            times,
+        )
+
+    def error_response(self, status: int) -> Response:
+        """Return the vendor's answer for a server error (subclasses override)."""
+        return Response(status, {"error": "fake failure"})
+
     def rate_limited_body(self) -> Any:
         """Return the vendor's body for a 429 (subclasses override)."""
         return {"error": "rate_limited"}
@@ -158,6 +195,7 @@ class FakeServer:
         raise NotImplementedError
 
     def _take_injection(self, request: Request) -> Response | None:
+        chosen: Injection | None = None
         with self._lock:
             for index, (match, respond, times) in enumerate(self._injections):
                 if match(request):
@@ -165,8 +203,10 @@ class FakeServer:
                         self._injections.pop(index)
                     else:
                         self._injections[index] = (match, respond, times - 1)
-                    return respond(request)
-        return None
+                    chosen = respond
+                    break
+        # Outside the lock: a stalled answer must not hold up the other requests.
+        return chosen(request) if chosen is not None else None
 
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -193,5 +233,8 @@ class FakeServer:
         for key, value in headers.items():
             handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up (a timeout): its answer is lost

@@ -30,9 +30,10 @@ from bot.integrations.ports import (
     IntegrationError,
     NotConfigured,
     NotFound,
+    Trashed,
     Unavailable,
 )
-from bot.postmortems.ports import NotionPage
+from bot.postmortems.ports import ChildBlock, NotionPage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ def _page(raw: dict[str, Any]) -> NotionPage:
             name: simplify_property(p) for name, p in (raw.get("properties") or {}).items()
         },
     )
+
+
+def _child(raw: dict[str, Any]) -> ChildBlock:
+    kind = str(raw.get("type", ""))
+    items = (raw.get(kind) or {}).get("rich_text") or []
+    return ChildBlock(id=raw["id"], type=kind, text="".join(i.get("plain_text", "") for i in items))
 
 
 class NotionAdapter:
@@ -263,14 +270,24 @@ class NotionAdapter:
         return _page(raw)
 
     def update_page(self, page_id: str, properties: dict[str, Any]) -> NotionPage:
-        """Update some properties of a page (a PATCH of the same values is safe to repeat)."""
-        raw = self._call(
-            f"page {page_id}",
-            self._client.pages.update,
-            page_id,
-            properties=properties,
-            idempotent=True,
-        )
+        """Update some properties of a page (a PATCH of the same values is safe to repeat).
+
+        Raise Trashed when the page (or an ancestor) is in Notion's trash.
+        """
+        try:
+            raw = self._call(
+                f"page {page_id}",
+                self._client.pages.update,
+                page_id,
+                properties=properties,
+                idempotent=True,
+            )
+        except IntegrationError as exc:
+            if "archived" in str(exc) or "in trash" in str(exc).lower():
+                raise Trashed(f"the Notion page {page_id} is in the trash") from exc
+            raise
+        if raw.get("in_trash") or raw.get("archived"):
+            raise Trashed(f"the Notion page {page_id} is in the trash")
         return _page(raw)
 
     def append_blocks(
@@ -300,7 +317,11 @@ class NotionAdapter:
 
     def child_block_ids(self, parent_id: str) -> list[str]:
         """Return the ids of a page's or block's live top-level children."""
-        ids: list[str] = []
+        return [block.id for block in self.child_blocks(parent_id)]
+
+    def child_blocks(self, parent_id: str) -> list[ChildBlock]:
+        """Return a page's or block's live top-level children with their type and text."""
+        blocks: list[ChildBlock] = []
         cursor: str | None = None
         while True:
             extra = {"start_cursor": cursor} if cursor else {}
@@ -312,9 +333,9 @@ class NotionAdapter:
                 idempotent=True,
                 **extra,
             )
-            ids.extend(block["id"] for block in raw.get("results") or [])
+            blocks.extend(_child(block) for block in raw.get("results") or [])
             if not raw.get("has_more"):
-                return ids
+                return blocks
             cursor = raw.get("next_cursor")
 
     def pages_edited_since(self, data_source_id: str, since: datetime) -> list[NotionPage]:
