@@ -129,6 +129,7 @@ class NotionAdapter:
         return cls(
             settings.notion_token.get_secret_value(),
             base_url=settings.notion_api_url,
+            timeout=settings.notion_timeout.total_seconds(),
             limiter=limiter,
         )
 
