@@ -46,31 +46,31 @@ def _update_once(h: Harness, channel: str, text: str) -> None:
     )
 
 
-@pytest.mark.parametrize("method", SETUP_METHODS)
-def test_rate_limited_with_retry_after_declare_and_update_happen_once(
-    harness: Harness, method: str
-) -> None:
+def test_rate_limited_with_retry_after_declare_and_update_happen_once(harness: Harness) -> None:
     h = harness
-    h.slack.rate_limit_method(method, retry_after=1, times=2)
+    for method in SETUP_METHODS:  # every step of the setup meets a 429 first
+        h.slack.rate_limit_method(method, retry_after=1)
     started = time.monotonic()
     inc = h.declare("declare sev2 Checkout is down")
-    waited = time.monotonic() - started
-    assert waited >= 1.0  # Slack's Retry-After was honoured, not hammered
+    assert time.monotonic() - started >= 1.0  # Slack's Retry-After was honoured
     assert_each_incident_complete_once(h, 1)
+    for method in SETUP_METHODS:
+        assert sum(1 for c in h.slack.calls() if c.path.endswith(method)) >= 2
     h.slack.rate_limit_method("chat.postMessage", retry_after=1, times=2)
     _update_once(h, inc["channel"], "Rolled back the deploy")
 
 
 @pytest.mark.parametrize("status", [500, 503])
-@pytest.mark.parametrize("method", SETUP_METHODS)
 def test_server_errors_are_retried_and_declare_and_update_happen_once(
-    harness: Harness, method: str, status: int
+    harness: Harness, status: int
 ) -> None:
     h = harness
-    h.slack.server_error_method(method, status, times=2)
+    for method in SETUP_METHODS:  # every step of the setup fails twice first
+        h.slack.server_error_method(method, status, times=2)
     inc = h.declare("declare sev2 Checkout is down")
     assert_each_incident_complete_once(h, 1)
-    assert sum(1 for c in h.slack.calls() if c.path.endswith(method)) >= 3
+    for method in SETUP_METHODS:
+        assert sum(1 for c in h.slack.calls() if c.path.endswith(method)) >= 3
     h.slack.server_error_method("chat.postMessage", status, times=2)
     _update_once(h, inc["channel"], "Rolled back the deploy")
 
