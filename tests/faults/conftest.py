@@ -10,6 +10,9 @@ from sqlalchemy import Engine
 from bot.fakes.slack import FakeSlack
 from tests.harness import Harness, start_harness
 
+# The PagerDuty fixtures (a fake PagerDuty over local TLS and bots wired to it).
+from tests.pagerduty.conftest import fake_pd, local_ca, make_bot, pd  # noqa: F401
+
 
 @pytest.fixture
 def impatient(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Harness]:
