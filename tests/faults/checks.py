@@ -49,4 +49,4 @@ def assert_each_incident_complete_once(h: Harness, expected: int) -> None:
         assert len(kickoffs(h, row.channel_id)) == 1
         assert h.slack.pins(row.channel_id) == [row.kickoff_ts]
         mine = [m for m in announcements if f"<#{row.channel_id}>" in str(m.get("blocks"))]
-        assert len(mine) == 1 and mine[0]["ts"] == row.announcement_ts
+        assert [m["ts"] for m in mine] == [row.announcement_ts], (row.number, mine)
