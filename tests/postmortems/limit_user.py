@@ -14,6 +14,7 @@ from bot.db import make_engine
 from bot.integrations.notion import NotionAdapter
 from bot.integrations.notion_limit import SharedNotionRateLimiter
 from bot.integrations.ports import Unavailable
+from bot.settings import Settings
 
 TOKEN = "secret_fake_notion"
 
@@ -23,8 +24,13 @@ def main(argv: list[str]) -> int:
     base_url, database_url, start, count = argv[0], argv[1], float(argv[2]), int(argv[3])
     local = len(argv) > 4 and argv[4] == "local"
     engine = make_engine(database_url)
-    limiter = None if local else SharedNotionRateLimiter(engine)
-    notion = NotionAdapter(TOKEN, base_url=base_url, limiter=limiter)
+    if local:
+        notion = NotionAdapter(TOKEN, base_url=base_url)
+    else:  # built as `sevbot web` and `sevbot worker` build it
+        settings = Settings(notion_token=TOKEN, notion_api_url=base_url)
+        built = NotionAdapter.from_settings(settings, engine=engine)
+        assert built is not None and isinstance(built.limiter, SharedNotionRateLimiter)
+        notion = built
     time.sleep(max(0.0, start - time.time()))
     gave_up = 0
     for _ in range(count):

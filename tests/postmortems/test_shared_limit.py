@@ -102,3 +102,23 @@ def test_an_unreachable_database_falls_back_to_pacing_the_process(tmp_path: Path
         limiter.acquire()
     assert len(waits) == 3 and all(w > 0.2 for w in waits[1:])
     engine.dispose()
+
+
+def test_the_running_bot_shares_the_limit(clean_engine: Engine) -> None:
+    from bot.deps import build_deps
+    from bot.fakes.slack import FakeSlack
+    from bot.features import install_features
+    from bot.postmortems import jobs
+    from tests.harness import make_settings
+
+    slack = FakeSlack()
+    slack.start()
+    try:
+        settings = make_settings(slack, clean_engine, notion_token="secret_x")
+        deps = install_features(build_deps(settings, engine=clean_engine))
+    finally:
+        slack.stop()
+    notion = jobs.notion_of(deps)
+    assert notion is not None
+    assert isinstance(notion.limiter, SharedNotionRateLimiter)  # type: ignore[attr-defined]
+    assert notion.limiter.engine is clean_engine  # type: ignore[attr-defined]
