@@ -170,3 +170,34 @@ def test_a_trashed_page_is_recreated_even_when_notion_fails_at_first(
     [new] = fake_notion.pages_in(fake_notion.data_source_of(database_id))
     assert new["id"] != old["id"] and result.url
     assert any(result.url in t for t in chat.texts("CINC42"))
+
+
+def _paragraph(text: str) -> dict[str, object]:
+    return {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": text}}]}}
+
+
+def test_the_cleanup_never_removes_blocks_that_are_not_exactly_the_lost_append(
+    fake_notion: FakeNotion, notion: NotionAdapter
+) -> None:
+    from bot.postmortems.body import digest, remove_lost_append
+
+    page = fake_notion.add_page("Postmortem")
+    [anchor] = notion.append_blocks(page, [_paragraph("Timeline")])
+    notion.append_blocks(page, [_paragraph("Team notes"), _paragraph("More notes")])
+    ours = [digest("paragraph", "Row 1"), digest("paragraph", "Row 2")]
+
+    # The lost append never reached Notion: what follows the anchor is the team's.
+    assert remove_lost_append(notion, page, {"after": anchor, "digests": ours}) == 0
+    # A partial match is not ours either.
+    notion.append_blocks(page, [_paragraph("Row 1")], after=anchor)
+    assert remove_lost_append(notion, page, {"after": anchor, "digests": ours}) == 0
+    # The anchor is gone: nothing to compare against, nothing removed.
+    assert remove_lost_append(notion, page, {"after": "0" * 32, "digests": ours}) == 0
+    texts = [plain_text(b["paragraph"]["rich_text"]) for b in fake_notion.page_blocks(page)]
+    assert texts == ["Timeline", "Row 1", "Team notes", "More notes"]
+
+    # Exactly the lost batch right after the anchor: removed, and only it.
+    notion.append_blocks(page, [_paragraph("Row 2")], after=fake_notion.page_blocks(page)[1]["id"])
+    assert remove_lost_append(notion, page, {"after": anchor, "digests": ours}) == 2
+    texts = [plain_text(b["paragraph"]["rich_text"]) for b in fake_notion.page_blocks(page)]
+    assert texts == ["Timeline", "Team notes", "More notes"]
