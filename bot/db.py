@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, literal_column, text
 from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -133,6 +135,36 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Say whether a database error means the server could not be reached (a restart, a blip)."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def retry_while_unreachable(
+    write: Callable[[], T], *, within: float = 20.0, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run a short, repeatable transaction, retrying while the database is unreachable.
+
+    For recording what Slack already did (a message ts): losing that record to a database
+    restart would make a retry do it twice.
+    """
+    deadline = time.monotonic() + within
+    delay = 0.1
+    while True:
+        try:
+            return write()
+        except DBAPIError as exc:
+            if not unreachable(exc) or time.monotonic() + delay > deadline:
+                raise
+        sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 def alembic_config(engine: Engine) -> Any:

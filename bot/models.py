@@ -3,6 +3,7 @@
 from bot.db import Base
 from bot.followups import models as followup_models
 from bot.incidents import models as incident_models
+from bot.integrations import notion_limit as request_slot_models
 from bot.nudges import models as nudge_models
 from bot.outbox import models as outbox_models
 from bot.pagerduty import models as pagerduty_models
@@ -19,5 +20,6 @@ __all__ = [
     "outbox_models",
     "pagerduty_models",
     "postmortem_models",
+    "request_slot_models",
     "review_models",
 ]

@@ -175,6 +175,7 @@ class Settings(BaseSettings):
     # Notion.
     notion_token: SecretStr | None = None
     notion_api_url: str = "https://api.notion.com"
+    notion_timeout: Duration = timedelta(seconds=30)
     notion_postmortem_database_id: str | None = None
     postmortem_create_on: str = Field(default="resolve", pattern="^(resolve|command)$")
     postmortem_template: str = "config/postmortem_template.md"

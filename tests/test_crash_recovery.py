@@ -103,7 +103,7 @@ def test_killed_mid_declare_finishes_setup_with_one_announcement(
 ) -> None:
     c = crashable()
     c.bot.start()
-    stall = fake_slack.stall(_posting("setup:announcement"))
+    stall = fake_slack.hold(_posting("setup:announcement"))
     assert c.bot.command("declare sev2 Payments down") == 200
     c.kill_and_restart(stall, fate)
     [incident] = wait_until(
@@ -124,7 +124,7 @@ def test_killed_mid_update_posts_it_once(
     c = crashable()
     c.bot.start()
     incident = c.declare("Search is slow")
-    stall = fake_slack.stall(_posting(":status-update:"))
+    stall = fake_slack.hold(_posting(":status-update:"))
     signed = c.bot.signer.slash_command(
         user_id=c.bot.alice, channel_id=incident.channel_id or "", text="update Rolled back"
     )
@@ -145,7 +145,7 @@ def test_killed_mid_nudge_sends_it_once(
 ) -> None:
     c = crashable(UPDATE_NUDGE_AFTER="4s")
     c.bot.start()
-    stall = fake_slack.stall(_posting(":update:20"))  # the nudge key: incident:update:<due>
+    stall = fake_slack.hold(_posting(":update:20"))  # the nudge key: incident:update:<due>
     incident = c.declare("Queue backlog")
     c.kill_and_restart(stall, fate)
     wait_until(
@@ -178,7 +178,7 @@ def test_killed_mid_webhook_offers_once(
             PAGERDUTY_WEBHOOK_SECRET=PD_SECRET,
         )
         c.bot.start()
-        stall = fake_slack.stall(_posting("pagerduty:offer:"))
+        stall = fake_slack.hold(_posting("pagerduty:offer:"))
         body, headers = pd.webhook("incident.triggered", pd_incident["id"], [PD_SECRET])
         request = urllib.request.Request(
             c.bot.url + "/pagerduty/webhook", data=body, headers=headers, method="POST"
@@ -210,7 +210,7 @@ def test_killed_mid_export_files_one_page(
         )
         c.bot.start()
         incident = c.declare("Cache stampede")
-        stall = notion.stall(lambda r: r.method == "POST" and r.path.endswith("/v1/pages"))
+        stall = notion.hold(lambda r: r.method == "POST" and r.path.endswith("/v1/pages"))
         signed = c.bot.signer.slash_command(
             user_id=c.bot.alice, channel_id=incident.channel_id or "", text="resolve Fixed"
         )

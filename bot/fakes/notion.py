@@ -127,6 +127,23 @@ class FakeNotion(QueryMixin, FakeServer):
             walk(page_id)
         return out
 
+    def trash_page(self, page_id: str) -> None:
+        """Move a page to the trash, as a person in Notion would."""
+        with self._state:
+            page = self.pages[key_of(page_id)]
+            page["in_trash"] = True
+            self._touch(page)
+
+    def _trashed(self, object_id: str) -> bool:
+        """Say whether a page or block, or one of its ancestors, is in the trash."""
+        while key_of(object_id) in self.blocks:
+            block = self.blocks[key_of(object_id)]
+            if block["in_trash"]:
+                return True
+            object_id = block["parent"]
+        page = self.pages.get(key_of(object_id))
+        return bool(page and page["in_trash"])
+
     def count(self, method: str | None = None, path_contains: str = "") -> int:
         """Count recorded requests by method and path fragment."""
         return sum(1 for r in self.calls(path_contains) if method is None or r.method == method)
@@ -137,13 +154,17 @@ class FakeNotion(QueryMixin, FakeServer):
 
     def fail(self, path_contains: str, status: int = 500, times: int = 1) -> None:
         """Answer the next matching requests with a Notion-shaped server error."""
-        code = {500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable"}
-        failure = NotionFailure(status, code.get(status, "internal_server_error"), "Fake outage.")
-        self.inject(
-            lambda r: path_contains in r.path,
-            lambda r: Response(status, self._error_body(failure)),
-            times,
-        )
+        self.inject(lambda r: path_contains in r.path, lambda r: self.error_response(status), times)
+
+    def error_response(self, status: int) -> Response:
+        """Return Notion's error answer for a 5xx (codes from its status-codes reference)."""
+        code = {
+            500: "internal_server_error",
+            502: "bad_gateway",
+            503: "service_unavailable",
+            504: "gateway_timeout",
+        }.get(status, "internal_server_error")
+        return Response(status, self._error_body(NotionFailure(status, code, "Fake outage.")))
 
     # ---- dispatch ------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -221,14 +242,24 @@ class FakeNotion(QueryMixin, FakeServer):
         if route == "pages" and len(rest) == 1:
             page = self._find(self.pages, rest[0], "page")
             if method == "PATCH":
-                self._write_properties(page, body.get("properties") or {})
                 if "in_trash" in body or "archived" in body:
                     page["in_trash"] = bool(body.get("in_trash", body.get("archived")))
+                if page["in_trash"] and body.get("properties"):
+                    raise invalid(
+                        "Can't update a page that is archived. "
+                        "You must unarchive the page before updating."
+                    )
+                self._write_properties(page, body.get("properties") or {})
                 self._touch(page)
             return self._page_object(page)
         if route == "blocks" and rest[1:] == ["children"]:
             parent = self._find_parent(rest[0])
             if method == "PATCH":
+                if self._trashed(parent["id"]):
+                    raise invalid(
+                        "Can't edit block that is archived. "
+                        "You must unarchive the block before editing."
+                    )
                 return self._append(parent, body)
             live = [self.blocks[c] for c in self.children[key_of(parent["id"])]]
             return self._paginate(

@@ -95,6 +95,10 @@ class FakePagerDuty(FakeServer):
         """Return the path of the CA certificate clients must trust (for SSL_CERT_FILE)."""
         return str(self.ca.ca_file)
 
+    def error_response(self, status: int) -> Response:
+        """Return PagerDuty's error body for a 5xx."""
+        return Response(status, {"error": {"message": "Internal Server Error", "code": 2001}})
+
     def rate_limited_body(self) -> Any:
         """Return PagerDuty's 429 body."""
         return {"error": {"message": "Rate Limit Exceeded", "code": 2020}}

@@ -34,7 +34,7 @@ class Request:
         return json.loads(self.body or b"null")
 
 
-class Stall:
+class Hold:
     """A request held by the fake: `arrived` is set when it comes, `released` lets it go on."""
 
     def __init__(self, match: Callable[[Request], bool]) -> None:
@@ -81,7 +81,7 @@ class FakeServer:
         self.latency = latency
         self.requests: list[Request] = []
         self._injections: list[tuple[Callable[[Request], bool], Injection, int]] = []
-        self._stalls: list[Stall] = []
+        self._holds: list[Hold] = []
         self._lock = threading.RLock()
         self._ssl_context = ssl_context
         self._httpd: ThreadingHTTPServer | None = None
@@ -147,15 +147,15 @@ class FakeServer:
         with self._lock:
             self._injections.append((match, respond, times))
 
-    def stall(self, match: Callable[[Request], bool]) -> Stall:
-        """Hold the next matching request until released, then do it as usual.
+    def hold(self, match: Callable[[Request], bool]) -> Hold:
+        """Hold the next matching request until released (or dropped), then do it as usual.
 
         The vendor does the work, but its caller may be gone by then: a crash mid-call.
         """
-        stall = Stall(match)
+        hold = Hold(match)
         with self._lock:
-            self._stalls.append(stall)
-        return stall
+            self._holds.append(hold)
+        return hold
 
     def rate_limit(self, path_contains: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next matching requests with 429 and a Retry-After header."""
@@ -173,6 +173,43 @@ class FakeServer:
             times,
         )
 
+    def lose_answer(
+        self, path_contains: str, *, method: str | None = None, status: int = 502, times: int = 1
+    ) -> None:
+        """Carry out the next matching requests, then answer a server error instead of the result.
+
+        This is a gateway failing after the vendor did the work: the caller cannot know.
+        """
+
+        def respond(request: Request) -> Response:
+            self.handle(request)
+            return self.error_response(status)
+
+        self.inject(
+            lambda r: path_contains in r.path and (method is None or r.method == method),
+            respond,
+            times,
+        )
+
+    def stall(
+        self, path_contains: str, seconds: float, *, method: str | None = None, times: int = 1
+    ) -> None:
+        """Answer the next matching requests only after `seconds` (past the client's timeout)."""
+
+        def respond(request: Request) -> Response:
+            time.sleep(seconds)
+            return self.handle(request)
+
+        self.inject(
+            lambda r: path_contains in r.path and (method is None or r.method == method),
+            respond,
+            times,
+        )
+
+    def error_response(self, status: int) -> Response:
+        """Return the vendor's answer for a server error (subclasses override)."""
+        return Response(status, {"error": "fake failure"})
+
     def rate_limited_body(self) -> Any:
         """Return the vendor's body for a 429 (subclasses override)."""
         return {"error": "rate_limited"}
@@ -188,6 +225,7 @@ class FakeServer:
         raise NotImplementedError
 
     def _take_injection(self, request: Request) -> Response | None:
+        chosen: Injection | None = None
         with self._lock:
             for index, (match, respond, times) in enumerate(self._injections):
                 if match(request):
@@ -195,8 +233,10 @@ class FakeServer:
                         self._injections.pop(index)
                     else:
                         self._injections[index] = (match, respond, times - 1)
-                    return respond(request)
-        return None
+                    chosen = respond
+                    break
+        # Outside the lock: a stalled answer must not hold up the other requests.
+        return chosen(request) if chosen is not None else None
 
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -214,13 +254,13 @@ class FakeServer:
         if self.latency:
             time.sleep(self.latency)
         with self._lock:
-            stall = next((s for s in self._stalls if s.match(request)), None)
-            if stall is not None:
-                self._stalls.remove(stall)
-        if stall is not None:
-            stall.arrived.set()
-            stall.released.wait(60)
-            if stall.dropped:
+            held = next((h for h in self._holds if h.match(request)), None)
+            if held is not None:
+                self._holds.remove(held)
+        if held is not None:
+            held.arrived.set()
+            held.released.wait(60)
+            if held.dropped:
                 handler.close_connection = True
                 return
         try:
@@ -236,5 +276,5 @@ class FakeServer:
         try:
             handler.end_headers()
             handler.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the caller died or gave up waiting
-            pass
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up (a timeout): its answer is lost

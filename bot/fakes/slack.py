@@ -250,6 +250,17 @@ class FakeSlack(FakeServer):
             times,
         )
 
+    def error_response(self, status: int) -> Response:
+        """Return Slack's answer to a call it could not serve (500 internal, 503 unavailable)."""
+        error = {503: "service_unavailable"}.get(status, "internal_error")
+        return Response(status, {"ok": False, "error": error})
+
+    def server_error_method(self, method: str, status: int = 500, times: int = 1) -> None:
+        """Answer the next calls to a method with an HTTP 5xx, before doing anything."""
+        self.inject(
+            lambda r: self._method(r) == method, lambda r: self.error_response(status), times
+        )
+
     def rate_limited_body(self) -> Any:
         """Return Slack's body for a 429."""
         return {"ok": False, "error": "ratelimited"}

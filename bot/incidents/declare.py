@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import i18n
-from bot.db import session_scope, utcnow
+from bot.db import retry_while_unreachable, session_scope, utcnow
 from bot.incidents import announce, service
 from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
@@ -287,11 +287,14 @@ def _run_parallel_steps(incident_id: int, ctx: IncidentContext, *, resumed: bool
 
 
 def _mark(incident_id: int, ctx: IncidentContext, **values: object) -> None:
-    with session_scope(ctx.session_factory) as session:
-        row = service.get(incident_id, session=session)
-        assert row is not None
-        for key, value in values.items():
-            setattr(row, key, value)
+    def write() -> None:
+        with session_scope(ctx.session_factory) as session:
+            row = service.get(incident_id, session=session)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    retry_while_unreachable(write)  # a database restart must not make a retry post twice
 
 
 def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContext) -> None:

@@ -1,6 +1,7 @@
 """Notion adapter over notion-client 3.x (API 2025-09-03): the only module importing notion_client.
 
-It keeps to Notion's average of 3 requests per second, waits out 429s for Retry-After,
+It keeps to Notion's average of 3 requests per second (shared by every process through the
+database when built with an engine), waits out 429s for Retry-After,
 retries 5xx answers and timeouts with backoff when a retry cannot duplicate anything, and
 turns every vendor error into bot.integrations.ports exceptions whose message names the fix.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,16 +19,23 @@ from typing import Any, cast
 import httpx
 from notion_client import Client
 from notion_client.errors import APIResponseError, HTTPResponseError, RequestTimeoutError
+from sqlalchemy import Engine
 
+from bot.integrations.notion_limit import (
+    NotionRateLimiter,
+    RequestLimiter,
+    SharedNotionRateLimiter,
+)
 from bot.integrations.ports import (
     AuthError,
     IntegrationError,
     NotConfigured,
     NotFound,
+    Trashed,
     Unavailable,
 )
 from bot.observability.vendor import vendor_call
-from bot.postmortems.ports import NotionPage
+from bot.postmortems.ports import ChildBlock, NotionPage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,30 +44,6 @@ SHARE_HINT = (
     "check the id, and share the page or database with the integration (open it in Notion, "
     "••• → Connections → add the integration)"
 )
-
-
-class RateLimiter:
-    """Space requests evenly so the average stays at or under `per_second`."""
-
-    def __init__(self, per_second: float, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._sleep = sleep
-
-    def acquire(self) -> None:
-        """Wait for the next free slot."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
-
-    def pause(self, seconds: float) -> None:
-        """Push every later request back (after a 429)."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
 
 
 def notion_method(fn: Callable[..., Any]) -> str:
@@ -110,6 +93,12 @@ def _page(raw: dict[str, Any]) -> NotionPage:
     )
 
 
+def _child(raw: dict[str, Any]) -> ChildBlock:
+    kind = str(raw.get("type", ""))
+    items = (raw.get(kind) or {}).get("rich_text") or []
+    return ChildBlock(id=raw["id"], type=kind, text="".join(i.get("plain_text", "") for i in items))
+
+
 class NotionAdapter:
     """NotionPort over the official client, with client-side rate limiting and retries."""
 
@@ -120,6 +109,7 @@ class NotionAdapter:
         base_url: str = "https://api.notion.com",
         timeout: float = 30.0,
         requests_per_second: float = 3.0,
+        limiter: RequestLimiter | None = None,
         max_attempts: int = 5,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -134,7 +124,7 @@ class NotionAdapter:
             logger=logging.getLogger("notion_client"),
             log_level=logging.WARNING,
         )
-        self.limiter = RateLimiter(requests_per_second, sleep=sleep)
+        self.limiter = limiter or NotionRateLimiter(requests_per_second, sleep=sleep)
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self._sleep = sleep
@@ -144,11 +134,22 @@ class NotionAdapter:
         self.request_count = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotionAdapter | None:
-        """Build the adapter from settings, or return None when NOTION_TOKEN is unset."""
+    def from_settings(
+        cls, settings: Settings, *, engine: Engine | None = None
+    ) -> NotionAdapter | None:
+        """Build the adapter from settings, or return None when NOTION_TOKEN is unset.
+
+        With an engine, the 3 requests/s are shared by every process using that database.
+        """
         if settings.notion_token is None or not settings.notion_token.get_secret_value():
             return None
-        return cls(settings.notion_token.get_secret_value(), base_url=settings.notion_api_url)
+        limiter = SharedNotionRateLimiter(engine) if engine is not None else None
+        return cls(
+            settings.notion_token.get_secret_value(),
+            base_url=settings.notion_api_url,
+            timeout=settings.notion_timeout.total_seconds(),
+            limiter=limiter,
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -293,14 +294,24 @@ class NotionAdapter:
         return _page(raw)
 
     def update_page(self, page_id: str, properties: dict[str, Any]) -> NotionPage:
-        """Update some properties of a page (a PATCH of the same values is safe to repeat)."""
-        raw = self._call(
-            f"page {page_id}",
-            self._client.pages.update,
-            page_id,
-            properties=properties,
-            idempotent=True,
-        )
+        """Update some properties of a page (a PATCH of the same values is safe to repeat).
+
+        Raise Trashed when the page (or an ancestor) is in Notion's trash.
+        """
+        try:
+            raw = self._call(
+                f"page {page_id}",
+                self._client.pages.update,
+                page_id,
+                properties=properties,
+                idempotent=True,
+            )
+        except IntegrationError as exc:
+            if "archived" in str(exc) or "in trash" in str(exc).lower():
+                raise Trashed(f"the Notion page {page_id} is in the trash") from exc
+            raise
+        if raw.get("in_trash") or raw.get("archived"):
+            raise Trashed(f"the Notion page {page_id} is in the trash")
         return _page(raw)
 
     def append_blocks(
@@ -330,7 +341,11 @@ class NotionAdapter:
 
     def child_block_ids(self, parent_id: str) -> list[str]:
         """Return the ids of a page's or block's live top-level children."""
-        ids: list[str] = []
+        return [block.id for block in self.child_blocks(parent_id)]
+
+    def child_blocks(self, parent_id: str) -> list[ChildBlock]:
+        """Return a page's or block's live top-level children with their type and text."""
+        blocks: list[ChildBlock] = []
         cursor: str | None = None
         while True:
             extra = {"start_cursor": cursor} if cursor else {}
@@ -342,9 +357,9 @@ class NotionAdapter:
                 idempotent=True,
                 **extra,
             )
-            ids.extend(block["id"] for block in raw.get("results") or [])
+            blocks.extend(_child(block) for block in raw.get("results") or [])
             if not raw.get("has_more"):
-                return ids
+                return blocks
             cursor = raw.get("next_cursor")
 
     def pages_edited_since(self, data_source_id: str, since: datetime) -> list[NotionPage]:

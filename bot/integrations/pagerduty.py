@@ -55,8 +55,8 @@ _TRANSIENT = (408, 429, 500, 502, 503, 504)
 PageHook = Callable[[str, int], None]
 
 
-class RateLimiter:
-    """Allow at most `per_minute` acquisitions in any 60-second window (thread-safe)."""
+class PagerDutyRateLimiter:
+    """Keep this process's PagerDuty REST calls to `per_minute` in any 60-second window."""
 
     def __init__(
         self,
@@ -154,14 +154,14 @@ class PagerDutyAdapter:
         self,
         client: Any,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: PagerDutyRateLimiter | None = None,
         attempts: int = 4,
         backoff: float = 0.5,
         max_rate_limit_waits: int = 10,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or PagerDutyRateLimiter()
         self.attempts = attempts
         self.backoff = backoff
         self.max_rate_limit_waits = max_rate_limit_waits

@@ -25,6 +25,10 @@ class NotFound(IntegrationError):
     """The vendor has no such object."""
 
 
+class Trashed(IntegrationError):
+    """The object was moved to the vendor's trash (Notion: in_trash); it can be replaced."""
+
+
 class Unavailable(IntegrationError):
     """The vendor is down, timing out or rate limiting us beyond our retries."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.integrations.ports import IntegrationError, NotFound
-from bot.postmortems.blocks import Block, Segment
+from bot.postmortems.blocks import Block, Segment, plain_text
 from bot.postmortems.packing import pack_tagged, payload_size
 from bot.postmortems.ports import NotionPort
 
@@ -81,57 +81,120 @@ def map_regions(
     return regions
 
 
+Save = Callable[[Regions, dict[str, Any] | None], None]
+
+
+def digest(kind: str, text: str) -> str:
+    """Return what identifies a top-level block we wrote: its type and its own text."""
+    return f"{kind}:{text}"
+
+
+def _digest_of(block: Block) -> str:
+    kind = block.get("type") or next(iter(block))
+    return digest(kind, plain_text((block.get(kind) or {}).get("rich_text") or []))
+
+
+def remove_lost_append(notion: NotionPort, page_id: str, pending: dict[str, Any]) -> int:
+    """Trash the blocks of an append whose answer was lost, if it reached Notion; return how many.
+
+    ``pending`` holds the block the batch went after (None: the end of the page) and the
+    digests of its blocks. They are ours only if exactly that run of blocks sits there.
+    """
+    wanted: list[str] = list(pending.get("digests") or [])
+    if not wanted:
+        return 0
+    children = notion.child_blocks(page_id)
+    after = pending.get("after")
+    if after is None:
+        candidates = children[-len(wanted) :]
+    else:
+        keys = [_key(child.id) for child in children]
+        if _key(after) not in keys:
+            return 0
+        start = keys.index(_key(after)) + 1
+        candidates = children[start : start + len(wanted)]
+    if [digest(child.type, child.text) for child in candidates] != wanted:
+        return 0
+    for child in candidates:
+        notion.delete_block(child.id)
+    return len(candidates)
+
+
+def _key(block_id: str) -> str:
+    return block_id.replace("-", "").lower()
+
+
 def regenerate_regions(
     notion: NotionPort,
     page_id: str,
     segments: list[Segment],
     regions: Regions,
-    save: Callable[[Regions], None] | None = None,
+    save: Save | None = None,
+    pending: dict[str, Any] | None = None,
 ) -> Regions:
     """Delete the bot's old blocks in each region and write the new ones in their place.
 
-    ``save`` is called after every region, with the block ids as they now are, so a failure
-    halfway leaves a record a retry can continue from (instead of writing sections twice).
+    ``save`` is called after every step with the block ids as they now are and the append in
+    flight, so a failure halfway (even one whose answer was lost) leaves a record a retry can
+    continue from: it first removes what a lost append wrote, then rewrites the regions.
     """
     current: Regions = {name: dict(value) for name, value in regions.items()}
-    for segment in segments:
-        if not segment.region:
-            continue
-        old = current.get(segment.region)
+    keep = save or (lambda _regions, _pending: None)
+    if pending:
+        remove_lost_append(notion, page_id, pending)
+        keep(current, None)
+    order = [segment.region for segment in segments if segment.region]
+    blocks_of = {segment.region: segment.blocks for segment in segments if segment.region}
+    for position, name in enumerate(order):
+        old = current.get(name)
         if old is None:
             continue  # the team's template gained a region after the page was written
         anchor = old.get("anchor")
         for block_id in old.get("blocks", []):
             notion.delete_block(block_id)
-        current[segment.region] = {"anchor": anchor, "blocks": []}
-        new_ids = _insert_after(notion, page_id, segment.blocks, anchor)
-        current[segment.region] = {"anchor": anchor, "blocks": new_ids}
-        if old.get("blocks"):  # regions anchored on our old last block follow the new one
-            last_old, last_new = old["blocks"][-1], (new_ids[-1] if new_ids else anchor)
-            for other in current.values():
-                if other.get("anchor") == last_old:
-                    other["anchor"] = last_new
-        if save is not None:
-            save(current)
+        # Later regions anchored where this one ends follow whatever now ends it.
+        end = old["blocks"][-1] if old.get("blocks") else anchor
+        followers = [
+            later
+            for later in order[position + 1 :]
+            if later in current and current[later].get("anchor") == end
+        ]
+        region: dict[str, Any] = {"anchor": anchor, "blocks": []}
+        current[name] = region
+        for later in followers:
+            current[later]["anchor"] = anchor
+        keep(current, None)
+        after = anchor
+        for batch in pack_tagged([(0, block) for block in blocks_of[name]]):
+            children = [block for _, block in batch]
+            created, after = _insert_after(notion, page_id, children, after, current, keep)
+            region["blocks"] = [*region["blocks"], *created]
+            for later in followers:
+                current[later]["anchor"] = after
+            keep(current, None)
     return current
 
 
 def _insert_after(
-    notion: NotionPort, page_id: str, blocks: list[Block], anchor: str | None
-) -> list[str]:
-    ids: list[str] = []
-    for batch in pack_tagged([(0, block) for block in blocks]):
-        children = [block for _, block in batch]
-        try:
-            created = notion.append_blocks(page_id, children, after=anchor)
-        except (NotFound, IntegrationError) as exc:
-            if anchor is None or "after" not in str(exc) and not isinstance(exc, NotFound):
-                raise
-            # Someone deleted the block we anchored on: keep the content, at the end.
-            created = notion.append_blocks(page_id, children)
-        ids.extend(created)
-        anchor = created[-1] if created else anchor
-    return ids
+    notion: NotionPort,
+    page_id: str,
+    children: list[Block],
+    anchor: str | None,
+    current: Regions,
+    keep: Save,
+) -> tuple[list[str], str | None]:
+    """Append one batch after the anchor, recording it first; return its ids and the new anchor."""
+    digests = [_digest_of(block) for block in children]
+    keep(current, {"after": anchor, "digests": digests})
+    try:
+        created = notion.append_blocks(page_id, children, after=anchor)
+    except (NotFound, IntegrationError) as exc:
+        if anchor is None or "after" not in str(exc) and not isinstance(exc, NotFound):
+            raise
+        # Someone deleted the block we anchored on: keep the content, at the end.
+        keep(current, {"after": None, "digests": digests})
+        created = notion.append_blocks(page_id, children)
+    return created, (created[-1] if created else anchor)
 
 
 def describe(regions: Regions) -> str:

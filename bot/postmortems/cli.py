@@ -16,11 +16,13 @@ def _notion() -> tuple[NotionAdapter, list[str], str | None]:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    engine = make_engine(settings.database_url)
     try:  # every sevbot command brings the database up to date first
-        migrate(make_engine(settings.database_url))
+        migrate(engine)
     except Exception as exc:
         raise click.ClickException(f"migration failed: {exc}") from exc
-    notion = NotionAdapter.from_settings(settings)
+    # Shares Notion's 3 requests/s with the running bot through the database.
+    notion = NotionAdapter.from_settings(settings, engine=engine)
     if notion is None:
         raise click.ClickException(
             "NOTION_TOKEN is not set: create an internal integration at "

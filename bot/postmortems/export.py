@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import session_scope, utcnow
 from bot.i18n import N_, public_
 from bot.incidents import service as incidents
-from bot.integrations.ports import ChatPort, IntegrationError
+from bot.integrations.ports import ChatPort, IntegrationError, Trashed
 from bot.observability.tracing import traced
 from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
@@ -33,6 +33,15 @@ NOT_CONFIGURED = N_(
     "NOTION_POSTMORTEM_DATABASE_ID (see `sevbot notion-setup`) to file it in Notion."
 )
 LEASE = timedelta(minutes=10)
+# What the bot forgets about a page that was moved to Notion's trash before filing a new one.
+FORGET_PAGE: dict[str, Any] = {
+    "notion_page_id": None,
+    "notion_url": None,
+    "regions": {},
+    "body_complete": False,
+    "pending_append": None,
+    "link_posted": False,  # the new link reaches the channel even if filing it fails this time
+}
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,12 @@ def export_postmortem(
     if not claimed:
         return ExportResult("busy", message="another export of this postmortem is running")
     try:
-        url, first_time = _export(incident_id, session_factory, notion, chat, settings, now)
+        url, first_time, recreated = _export(
+            incident_id, session_factory, notion, chat, settings, now
+        )
     except IntegrationError as exc:
         return _queue(incident_id, session_factory, chat, exc, now)
-    return _finish(incident_id, session_factory, chat, url, first_time, now)
+    return _finish(incident_id, session_factory, chat, url, first_time, now, recreated=recreated)
 
 
 def _export(
@@ -108,7 +119,7 @@ def _export(
     chat: ChatPort,
     settings: Settings,
     now: datetime,
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool]:
     assert settings.notion_postmortem_database_id
     with session_scope(session_factory) as session:
         incident = incidents.get(incident_id, session=session)
@@ -144,11 +155,28 @@ def _export(
                 body_complete=False,
             )
     first_time = not postmortem.link_posted
-    creating = page_id is None
     properties = build_properties(
-        incident, postmortem, owner_id=owner, creating=creating, channel_url=facts.channel_url
+        incident,
+        postmortem,
+        owner_id=owner,
+        creating=page_id is None,
+        channel_url=facts.channel_url,
     )
-    if creating:
+    recreated = False
+    if page_id is not None:
+        if postmortem.push_pending:  # a Slack-side change whose push failed earlier
+            properties.update(pushed_properties(postmortem))
+        try:
+            notion.update_page(page_id, properties)
+        except Trashed:
+            # Someone moved the page to the trash: file a new one, and say so in the channel.
+            log.warning("postmortem page %s is in Notion's trash; creating a new one", page_id)
+            _save(session_factory, incident_id, **FORGET_PAGE)
+            page_id, recreated = None, True
+            properties = build_properties(
+                incident, postmortem, owner_id=owner, creating=True, channel_url=facts.channel_url
+            )
+    if page_id is None:
         created, batches = body.create_page(notion, source, properties, segments)
         page_id, url = created.page_id, created.url
         _save(
@@ -160,25 +188,30 @@ def _export(
         )
         body.write_rest(notion, page_id, batches[1:])
         regions = body.map_regions(notion, page_id, segments, body.tags_of(batches))
+    elif postmortem.body_complete:
+        regions = body.regenerate_regions(
+            notion,
+            page_id,
+            segments,
+            postmortem.regions or {},
+            save=lambda done, pending: _save(
+                session_factory, incident_id, regions=done, pending_append=pending
+            ),
+            pending=postmortem.pending_append,
+        )
     else:
-        assert page_id is not None
-        if postmortem.push_pending:  # a Slack-side change whose push failed earlier
-            properties.update(pushed_properties(postmortem))
-        notion.update_page(page_id, properties)
-        if postmortem.body_complete:
-            regions = body.regenerate_regions(
-                notion,
-                page_id,
-                segments,
-                postmortem.regions or {},
-                save=lambda done: _save(session_factory, incident_id, regions=done),
-            )
-        else:
-            tags = body.write_full_body(notion, page_id, segments)
-            regions = body.map_regions(notion, page_id, segments, tags)
-    _save(session_factory, incident_id, regions=regions, body_complete=True, push_pending=False)
+        tags = body.write_full_body(notion, page_id, segments)
+        regions = body.map_regions(notion, page_id, segments, tags)
+    _save(
+        session_factory,
+        incident_id,
+        regions=regions,
+        body_complete=True,
+        push_pending=False,
+        pending_append=None,
+    )
     assert url is not None
-    return url, first_time
+    return url, first_time, recreated
 
 
 def _owner(notion: NotionPort, email: str | None) -> str | None:
@@ -235,6 +268,8 @@ def _finish(
     url: str,
     first_time: bool,
     now: datetime,
+    *,
+    recreated: bool = False,
 ) -> ExportResult:
     with session_scope(session_factory) as session:
         postmortem = service.get(incident_id, session=session)
@@ -251,7 +286,18 @@ def _finish(
         postmortem.link_posted = True
         channel, thread = incident.announcement_channel_id, incident.announcement_ts
         incident_channel, number = incident.channel_id, incident.number
-    if first_time or recovered:
+    if recreated:
+        _say(
+            chat,
+            incident_channel,
+            public_(
+                "The postmortem page of incident {number} was in Notion's trash, "
+                "so I filed a new one: {url}",
+                number=number,
+                url=url,
+            ),
+        )
+    elif first_time or recovered:
         prefix = public_("Notion is reachable again.") + " " if recovered else ""
         text = prefix + public_(
             "The postmortem of incident {number} is in Notion: {url}", number=number, url=url

@@ -66,7 +66,7 @@ def export_reply(deps: Deps, incident_id: int) -> str:
 def install(deps: Deps) -> None:
     """Subscribe to incident events, register the follow-up and the jobs."""
     settings = deps.settings
-    notion = NotionAdapter.from_settings(settings)
+    notion = NotionAdapter.from_settings(settings, engine=deps.engine)
     if notion is not None:
         deps.extras[jobs.NOTION_KEY] = notion
 

@@ -42,6 +42,9 @@ class Postmortem(Base):
     push_pending: Mapped[bool] = mapped_column(default=False)
     # Region name -> {"anchor": block id or None, "blocks": [top-level block ids]}.
     regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # An append to a region whose answer never came back: {"region", "after", "digests"}.
+    # The next export finds those blocks on the page and removes them before rewriting.
+    pending_append: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     link_posted: Mapped[bool] = mapped_column(default=False)
 
     # Durable export queue: pending rows are retried by the scheduler until they succeed.

@@ -17,6 +17,15 @@ class NotionPage:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChildBlock:
+    """A top-level block as listed: its id, type and the plain text of its own rich text."""
+
+    id: str
+    type: str
+    text: str
+
+
 class NotionPort(Protocol):
     """Notion, as the postmortem domain sees it. Raises bot.integrations.ports exceptions."""
 
@@ -41,7 +50,7 @@ class NotionPort(Protocol):
         ...
 
     def update_page(self, page_id: str, properties: dict[str, Any]) -> NotionPage:
-        """Update some properties of a page."""
+        """Update some properties of a page; raise Trashed when it is in the trash."""
         ...
 
     def append_blocks(
@@ -56,6 +65,10 @@ class NotionPort(Protocol):
 
     def child_block_ids(self, parent_id: str) -> list[str]:
         """Return the ids of a page's or block's live top-level children."""
+        ...
+
+    def child_blocks(self, parent_id: str) -> list[ChildBlock]:
+        """Return a page's or block's live top-level children with their type and text."""
         ...
 
     def pages_edited_since(self, data_source_id: str, since: datetime) -> list[NotionPage]:

@@ -11,7 +11,8 @@ from notion_client.errors import APIResponseError
 
 from bot.fakes.notion import FakeNotion
 from bot.fakes.server import Request, Response
-from bot.integrations.notion import NotionAdapter, RateLimiter
+from bot.integrations.notion import NotionAdapter
+from bot.integrations.notion_limit import NotionRateLimiter
 from bot.integrations.ports import AuthError, IntegrationError, NotFound
 from bot.postmortems.setup import SCHEMA
 
@@ -130,7 +131,7 @@ def test_errors_name_the_fix(fake_notion: FakeNotion, notion: NotionAdapter) -> 
 
 def test_limiter_spaces_requests_at_three_per_second() -> None:
     granted: list[float] = []
-    limiter = RateLimiter(3.0, sleep=lambda wait: granted.append(time.monotonic() + wait))
+    limiter = NotionRateLimiter(3.0, sleep=lambda wait: granted.append(time.monotonic() + wait))
 
     for _ in range(31):
         limiter.acquire()
