@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     postmortem_complete_nudge_after: Duration = timedelta(days=2)
     postmortem_complete_escalate_after: int = Field(default=3, ge=1)
     managers_channel: str | None = None
+    followup_nudge_after: Duration = timedelta(days=2)
+    followup_escalate_after: int = Field(default=3, ge=1)
     meeting_reminder_before: Duration = timedelta(hours=1)
     meeting_default_duration: Duration = timedelta(hours=1)
     default_timezone: str = "UTC"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.followups.blocks import add_button as add_followup_button
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError
 from bot.postmortems import body, service
@@ -47,11 +48,17 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(30, 2 ** max(0, attempts - 1)))
 
 
-def _say(chat: ChatPort, channel: str | None, text: str, thread_ts: str | None = None) -> None:
+def _say(
+    chat: ChatPort,
+    channel: str | None,
+    text: str,
+    thread_ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
     if not channel:
         return
     try:
-        chat.post_message(channel, text, thread_ts=thread_ts)
+        chat.post_message(channel, text, blocks=blocks, thread_ts=thread_ts)
     except IntegrationError as exc:  # telling people must not undo the export
         log.warning("postmortem message not posted: %s", exc)
 
@@ -249,7 +256,11 @@ def _finish(
     if first_time or recovered:
         prefix = "Notion is reachable again. " if recovered else ""
         text = f"{prefix}The postmortem of incident {number} is in Notion: {url}"
-        _say(chat, incident_channel, text)
+        filed = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            add_followup_button(incident_id),
+        ]
+        _say(chat, incident_channel, text, blocks=filed)
         if first_time and channel and thread:
             _say(chat, channel, text, thread_ts=thread)
     return ExportResult("exported", url=url)
