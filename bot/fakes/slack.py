@@ -113,6 +113,19 @@ class FakeSlack(FakeServer):
             channel.topic = topic
             return channel.id
 
+    def add_user_group(self, handle: str, users: list[str]) -> str:
+        """Create a user group (@handle) with these members and return its ID (S…)."""
+        with self._lock:
+            group_id = self._ws.new_id("S")
+            self._ws.user_groups[group_id] = {
+                "id": group_id,
+                "team_id": self._ws.team_id,
+                "handle": handle.lstrip("@"),
+                "name": handle.lstrip("@"),
+                "users": list(users),
+            }
+            return group_id
+
     def add_message(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None
     ) -> str:

@@ -187,6 +187,7 @@ def close_followup(
         if row.status != status:
             was = row.status
             row.status, row.closed_at, row.closed_by = status, utcnow(), user_id
+            row.notion_pending = True
             if status == "open":
                 row.closed_at = row.closed_by = None
             word = {"done": "done", "wont_do": "won't do", "open": "open"}[status]

@@ -54,6 +54,13 @@ def open_for_incident(incident_id: int, *, session: Session) -> Sequence[FollowU
     ).all()
 
 
+def for_incident(incident_id: int, *, session: Session) -> Sequence[FollowUp]:
+    """Return every follow-up of an incident, oldest first."""
+    return session.scalars(
+        select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(FollowUp.id)
+    ).all()
+
+
 def open_for_owner(owner_id: str | None, *, session: Session) -> Sequence[FollowUp]:
     """Return the open follow-ups of one owner (or of everybody), earliest due first."""
     query = select(FollowUp).where(FollowUp.status == "open")

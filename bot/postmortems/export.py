@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.followups import service as followup_service
 from bot.followups.blocks import add_button as add_followup_button
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError
@@ -22,7 +23,7 @@ from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
-from bot.postmortems.render import build_facts, load_template, render_segments
+from bot.postmortems.render import ActionItem, build_facts, load_template, render_segments
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,13 @@ class ExportResult:
     status: str
     url: str | None = None
     message: str = ""
+
+
+def database_for(private: bool, settings: Settings) -> str | None:
+    """Return the Notion database of an incident's postmortem (a private one has its own)."""
+    if private and settings.notion_private_postmortem_database_id:
+        return settings.notion_private_postmortem_database_id
+    return settings.notion_postmortem_database_id
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -85,7 +93,8 @@ def export_postmortem(
         if linked:
             postmortem.pagerduty_url = linked
         channel = incident.channel_id
-        configured = notion is not None and bool(settings.notion_postmortem_database_id)
+        database = database_for(incident.is_private, settings)
+        configured = notion is not None and bool(database)
         claimed = False
         if not configured:
             postmortem.export_pending = False
@@ -99,7 +108,10 @@ def export_postmortem(
     if not claimed:
         return ExportResult("busy", message="another export of this postmortem is running")
     try:
-        url, first_time = _export(incident_id, session_factory, notion, chat, settings, now)
+        assert database is not None
+        url, first_time = _export(
+            incident_id, session_factory, notion, chat, settings, now, database
+        )
     except IntegrationError as exc:
         return _queue(incident_id, session_factory, chat, exc, now)
     return _finish(incident_id, session_factory, chat, url, first_time, now)
@@ -112,16 +124,20 @@ def _export(
     chat: ChatPort,
     settings: Settings,
     now: datetime,
+    database: str,
 ) -> tuple[str, bool]:
-    assert settings.notion_postmortem_database_id
     with session_scope(session_factory) as session:
         incident = incidents.get(incident_id, session=session)
         postmortem = service.get(incident_id, session=session)
         assert incident is not None and postmortem is not None
         entries = list(incidents.timeline(incident_id, session=session))
+        followups = list(followup_service.for_incident(incident_id, session=session))
         session.expunge_all()
     names, email = slack_names(
-        incident, [e.text for e in entries], [e.actor_id for e in entries], chat
+        incident,
+        [e.text for e in entries],
+        [e.actor_id for e in entries] + [f.owner_id for f in followups],
+        chat,
     )
     facts = build_facts(
         incident,
@@ -131,9 +147,20 @@ def _export(
         now=now,
         pagerduty_url=postmortem.pagerduty_url,
         meeting_at=postmortem.meeting_at,
+        action_items=[
+            ActionItem(
+                label=f.label,
+                text=f.text,
+                owner=names.get(f.owner_id, f.owner_id),
+                due=f.due_on.isoformat() if f.due_on else None,
+                status=f.status,
+                url=f.notion_url,
+            )
+            for f in followups
+        ],
     )
     segments = render_segments(facts, template=load_template(settings.postmortem_template))
-    source = notion.data_source_id(settings.notion_postmortem_database_id)
+    source = notion.data_source_id(database)
     owner = _owner(notion, email)
     page_id, url = postmortem.notion_page_id, postmortem.notion_url
     if page_id is None:
@@ -252,6 +279,8 @@ def _finish(
         postmortem.exported_at = now
         postmortem.link_posted = True
         channel, thread = incident.announcement_channel_id, incident.announcement_ts
+        if incident.is_private:  # the link stays in the private channel
+            channel = thread = None
         incident_channel, number = incident.channel_id, incident.number
     if first_time or recovered:
         prefix = "Notion is reachable again. " if recovered else ""

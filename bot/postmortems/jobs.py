@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
@@ -51,7 +52,7 @@ def export_now(deps: Deps, incident_id: int, *, tell_channel: bool = True) -> Ex
 
 def on_resolved(deps: Deps, incident_id: int) -> ExportResult | None:
     """Track the postmortem of a resolved incident; export it when POSTMORTEM_CREATE_ON=resolve."""
-    if deps.settings.postmortem_create_on == "resolve":
+    if deps.settings.postmortem_create_on == "resolve" and _auto(deps, incident_id):
         return export_now(deps, incident_id)
     with session_scope(deps.session_factory) as session:
         service.get_or_create(incident_id, session=session)
@@ -68,6 +69,21 @@ def push_now(deps: Deps, incident_id: int) -> bool:
     )
 
 
+def _auto(deps: Deps, incident_id: int, session: Session | None = None) -> bool:
+    """Say whether a resolve may file the postmortem by itself.
+
+    A private incident's postmortem goes only to NOTION_PRIVATE_POSTMORTEM_DATABASE_ID; without
+    it, only `/incident postmortem` (in the private channel) files it.
+    """
+    if deps.settings.notion_private_postmortem_database_id:
+        return True
+    if session is None:
+        with session_scope(deps.session_factory) as own:
+            return _auto(deps, incident_id, session=own)
+    incident = incidents.get(incident_id, session=session)
+    return incident is not None and not incident.is_private
+
+
 def run_export_queue(deps: Deps) -> list[ExportResult]:
     """Retry queued exports, after queueing recent resolves whose event a crash swallowed."""
     now = utcnow()
@@ -75,7 +91,7 @@ def run_export_queue(deps: Deps) -> list[ExportResult]:
     with session_scope(deps.session_factory) as session:
         missed = service.resolved_without_postmortem(session=session, since=now - SWEEP_WINDOW)
         for incident_id in missed:
-            if export:
+            if export and _auto(deps, incident_id, session=session):
                 service.enqueue_export(incident_id, session=session)
             else:
                 service.get_or_create(incident_id, session=session)
