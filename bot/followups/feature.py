@@ -15,6 +15,8 @@ NUDGE_PASS_EVERY = timedelta(minutes=1)
 def install(deps: Deps) -> None:
     """Register the subcommands, the buttons, the App Home section and the nudge job."""
     listeners.register(deps.router)
+    deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
+    deps.extras.setdefault("home_sections", []).append(listeners.home_section)
     deps.outbox.veto(notify.KINDS, notify.closed_meanwhile)
     jobs = deps.extras.setdefault("jobs", [])
     jobs.append(Job("followup_nudges", notify.run_followup_nudges, every(NUDGE_PASS_EVERY)))
@@ -33,5 +35,3 @@ def run_notion_sync(deps: Deps) -> notion.FollowUpSync:
     for incident_id in sorted(summary.created_for):
         postmortem_jobs.export_now(deps, incident_id, tell_channel=False)
     return summary
-    deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
-    deps.extras.setdefault("home_sections", []).append(listeners.home_section)

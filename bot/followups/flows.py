@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.outbox import service as outbox
 
+PRIVATE_TEXT = "(a follow-up of a private incident)"
 ADD_USAGE = "/incident followup <text> [@owner] [due YYYY-MM-DD]"
 CLOSE_USAGE = "/incident followup done <id>"
 TEXT_LIMIT = 1000
@@ -226,7 +228,16 @@ def list_followups(
             heading = "Your open follow-ups"
             rows = list(service.open_for_owner(user_id, session=session))
         found = service.numbers({r.incident_id for r in rows}, session=session)
-        return heading, [_view(r, found[r.incident_id], today=today) for r in rows]
+        views = [_view(r, found[r.incident_id], today=today) for r in rows]
+        if scope == "all":  # everybody's list: a private incident's items show no text
+            private = service.private_ids({r.incident_id for r in rows}, session=session)
+            views = [
+                dataclasses.replace(v, text=PRIVATE_TEXT)
+                if r.incident_id in private and r.owner_id != user_id
+                else v
+                for r, v in zip(rows, views, strict=True)
+            ]
+        return heading, views
 
 
 def _view(row: FollowUp, number: int, *, today: date | None) -> FollowUpView:

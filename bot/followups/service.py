@@ -79,6 +79,17 @@ def numbers(ids: set[int], *, session: Session) -> dict[int, int]:
     return {incident_id: number for incident_id, number in rows}
 
 
+def private_ids(ids: set[int], *, session: Session) -> set[int]:
+    """Return which of these incidents are private."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Incident.id).where(Incident.id.in_(ids), Incident.is_private.is_(True))
+        )
+    )
+
+
 def backlog(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Count follow-ups of non-drill incidents: opened and done in [since, until), overdue at until.
 

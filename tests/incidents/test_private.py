@@ -88,6 +88,10 @@ def test_a_private_incident_leaks_nowhere(h: Harness, notion: FakeNotion) -> Non
 
     # The whole lifecycle, with the marker in everything people type.
     assert h.command(f"update {marker} still looking", channel=inc["channel"]).status == 200
+    followup = h.command(f"followup Rotate the {marker} keys", channel=inc["channel"])
+    assert followup.status == 200
+    everybody = h.command("followups all", user=h.carol, channel=h.general)
+    assert "FU-1" in everybody.body and marker not in everybody.body
     h.settle()
     run_nudges(h.deps, now=utcnow() + timedelta(hours=3))
     assert h.command("schedule 2030-01-09 15:00 UTC", channel=inc["channel"]).status == 200

@@ -17,6 +17,7 @@ from bot.followups.feature import run_notion_sync
 from bot.followups.models import FollowUp
 from bot.followups.notion import followups_schema
 from bot.incidents.models import TimelineEntry
+from bot.postmortems.models import Postmortem
 from bot.postmortems.setup import SCHEMA
 from tests.harness import Harness, start_harness, wait_until
 
@@ -46,6 +47,11 @@ def _row(h: Harness) -> FollowUp:
         return row
 
 
+def _exported(h: Harness) -> bool:
+    with session_scope(h.deps.session_factory) as session:
+        return session.scalar(select(Postmortem.exported_at)) is not None
+
+
 def _text(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks)
 
@@ -66,6 +72,7 @@ def test_follow_ups_become_pages_listed_in_the_postmortem_and_sync_back(
     assert run_notion_sync(h.deps).pushed == []  # no postmortem page to relate to yet
     h.command("resolve Rolled back", channel=inc["channel"])
     [postmortem] = wait_until(lambda: fake_notion.pages_in(postmortem_source))
+    wait_until(lambda: _exported(h), message="postmortem exported")
 
     summary = run_notion_sync(h.deps)
 
