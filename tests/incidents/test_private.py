@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from bot.db import session_scope, utcnow
 from bot.fakes.notion import FakeNotion
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import static_select_value, users_select_value
+from bot.followups.notify import run_followup_nudges
 from bot.incidents.models import Incident
 from bot.nudges.jobs import run_nudges
 from bot.postmortems import jobs as postmortem_jobs
@@ -88,7 +89,8 @@ def test_a_private_incident_leaks_nowhere(h: Harness, notion: FakeNotion) -> Non
 
     # The whole lifecycle, with the marker in everything people type.
     assert h.command(f"update {marker} still looking", channel=inc["channel"]).status == 200
-    followup = h.command(f"followup Rotate the {marker} keys", channel=inc["channel"])
+    today = date.today().isoformat()
+    followup = h.command(f"followup Rotate the {marker} keys due {today}", channel=inc["channel"])
     assert followup.status == 200
     everybody = h.command("followups all", user=h.carol, channel=h.general)
     assert "FU-1" in everybody.body and marker not in everybody.body
@@ -104,6 +106,11 @@ def test_a_private_incident_leaks_nowhere(h: Harness, notion: FakeNotion) -> Non
     [page] = wait_until(lambda: notion.pages_in(private_source), message="private postmortem")
     h.settle()
     h.deps.outbox.deliver_due()
+    for days in range(1, 12):  # reminders, then escalations to MANAGERS_CHANNEL
+        run_nudges(h.deps, now=utcnow() + timedelta(days=days))
+        run_followup_nudges(h.deps, now=utcnow() + timedelta(days=days))
+    managers = [m["text"] for m in h.slack.messages("managers")]
+    assert any("FU-1" in t for t in managers) and any("postmortem" in t for t in managers)
     postmortem_jobs.post_digest(h.deps)
     review = review_jobs.generate(
         session_factory=h.deps.session_factory, settings=h.deps.settings, until=utcnow()
@@ -119,7 +126,7 @@ def test_a_private_incident_leaks_nowhere(h: Harness, notion: FakeNotion) -> Non
     assert marker not in _seen_by(h, h.carol)
     assert marker not in _seen_by(h, h.bob)
     for public in h.slack.channels():
-        if not public["is_private"] and not public["id"].startswith("D"):
+        if not public["id"].startswith("D") and not public["is_private"]:
             assert marker not in json.dumps(h.slack.messages(public["id"])), public["name"]
     shared = [f for f in h.slack.files.values() if marker.encode() in (f["content"] or b"")]
     assert shared, "the .ics of the meeting is in the private channel"
