@@ -105,10 +105,24 @@ def run_export_queue(deps: Deps) -> list[ExportResult]:
 
 
 def run_sync(deps: Deps) -> SyncSummary:
-    """Read Status and Meeting back from the pages edited since the last sync."""
-    return sync_from_notion(
+    """Read Status and Meeting back from the pages edited since the last sync (both databases)."""
+    summary = sync_from_notion(
         session_factory=deps.session_factory, notion=notion_of(deps), settings=deps.settings
     )
+    private = deps.settings.notion_private_postmortem_database_id
+    if private:
+        more = sync_from_notion(
+            session_factory=deps.session_factory,
+            notion=notion_of(deps),
+            settings=deps.settings,
+            database_id=private,
+        )
+        summary.pages_seen += more.pages_seen
+        summary.completed += more.completed
+        summary.meetings += more.meetings
+        summary.status_changes += more.status_changes
+        summary.unknown_pages += more.unknown_pages
+    return summary
 
 
 def post_digest(deps: Deps) -> str | None:

@@ -135,6 +135,11 @@ def test_a_private_incident_leaks_nowhere(h: Harness, notion: FakeNotion) -> Non
     public_source = notion.data_source_of(h.deps.settings.notion_postmortem_database_id or "")
     assert notion.pages_in(public_source) == []
     assert marker in json.dumps([page, notion.page_blocks(page["id"])])
+    # The private database is read back too: Complete there completes the postmortem.
+    notion.edit_page(
+        page["id"], {"Status": {"select": {"name": "Complete"}}}, at=utcnow() + timedelta(minutes=3)
+    )
+    assert postmortem_jobs.run_sync(h.deps).completed == [inc["id"]]
 
 
 def _look_around(h: Harness, users: list[str], *, active: bool = False) -> None:
