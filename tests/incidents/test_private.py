@@ -230,3 +230,24 @@ def test_an_unknown_security_group_does_not_block_setup(h: Harness) -> None:
     notes = [m["text"] for m in h.slack.messages(inc["channel"]) if "@nobody" in m["text"]]
     assert notes and "no_such_subteam" in notes[0]
     assert h.slack.messages(h.incidents_channel) == []
+
+
+def test_without_a_notice_channel_a_private_incident_is_announced_nowhere(
+    fake_slack: FakeSlack, clean_engine: Engine
+) -> None:
+    h = start_harness(fake_slack, clean_engine)
+    try:
+        inc = h.declare("declare private sev2 Payroll export is wrong")
+        row = _incident(h, inc["id"])
+        assert row.setup_done_at is not None and row.announcement_ts is None
+        assert h.slack.messages(h.incidents_channel) == []
+        assert h.slack.channel(inc["channel"])["name"] == f"inc-{inc['number']}-private"
+        members = h.slack.channel(inc["channel"])["members"]
+        assert h.alice in members and h.carol not in members
+        # A non-member gets no hint of it: the list (answered after the ack) is empty.
+        assert h.command("list", user=h.carol, channel=h.general).body == ""
+        h.settle()
+        [listed] = [m for m in h.slack.ephemeral_messages(h.general) if m["user"] == h.carol]
+        assert listed["text"] == "0 active incidents"
+    finally:
+        h.bot.close()
