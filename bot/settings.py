@@ -133,6 +133,10 @@ class Settings(BaseSettings):
 
     # Foundation policy.
     incidents_channel: str = "incidents"
+    # Private incidents: a redacted notice (number, severity, commander) goes here when set.
+    private_incidents_channel: str | None = None
+    # Security incidents invite these: user ids, or one user group handle (@security).
+    security_responders: CsvList = Field(default_factory=list)
     title_max_length: int = Field(default=150, ge=1, le=150)
     default_responders: CsvList = Field(default_factory=list)
     channel_name_template: str = "inc-{number}-{slug}"
@@ -151,6 +155,8 @@ class Settings(BaseSettings):
     postmortem_complete_nudge_after: Duration = timedelta(days=2)
     postmortem_complete_escalate_after: int = Field(default=3, ge=1)
     managers_channel: str | None = None
+    followup_nudge_after: Duration = timedelta(days=2)
+    followup_escalate_after: int = Field(default=3, ge=1)
     meeting_reminder_before: Duration = timedelta(hours=1)
     meeting_default_duration: Duration = timedelta(hours=1)
     default_timezone: str = "UTC"
@@ -177,6 +183,8 @@ class Settings(BaseSettings):
     notion_api_url: str = "https://api.notion.com"
     notion_timeout: Duration = timedelta(seconds=30)
     notion_postmortem_database_id: str | None = None
+    notion_private_postmortem_database_id: str | None = None
+    notion_followups_database_id: str | None = None
     postmortem_create_on: str = Field(default="resolve", pattern="^(resolve|command)$")
     postmortem_template: str = "config/postmortem_template.md"
     notion_sync_every: Duration = timedelta(minutes=5)

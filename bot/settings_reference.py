@@ -49,6 +49,40 @@ MEANINGS: dict[str, tuple[str, str, str]] = {
         "Socket Mode keepalive ping; a silent connection is replaced within about 1.7 pings.",
         "3s",
     ),
+    "private_incidents_channel": (
+        "Incidents",
+        "Channel for a redacted notice of each private or security incident (number, severity, "
+        "commander; never the title). Unset: private incidents are not mentioned anywhere.",
+        "incidents-private",
+    ),
+    "security_responders": (
+        "Incidents",
+        "User IDs and/or a user group handle invited to every security incident.",
+        "U012AB3CD,@security-team",
+    ),
+    "followup_nudge_after": (
+        "Nudges",
+        "How often the owner of an overdue follow-up is reminded by DM.",
+        "2d",
+    ),
+    "followup_escalate_after": (
+        "Nudges",
+        "After this many reminders an overdue follow-up goes to MANAGERS_CHANNEL.",
+        "3",
+    ),
+    "notion_timeout": ("Notion", "Timeout of one Notion API request.", "30s"),
+    "notion_private_postmortem_database_id": (
+        "Notion",
+        "Database for the postmortems of private and security incidents (unset: they are "
+        "filed only by `/incident postmortem`, into the main database).",
+        "8a6e…",
+    ),
+    "notion_followups_database_id": (
+        "Notion",
+        "Follow-ups database (created by `sevbot notion-setup`); set to file each follow-up "
+        "as a Notion page.",
+        "2c1d…",
+    ),
     "incident_review_channel": (
         "Incidents",
         "Channel for the monthly incident review post (unset: no scheduled review).",

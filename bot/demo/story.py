@@ -14,6 +14,7 @@ from bot.demo.transcript import Button, Transcript, buttons_of
 from bot.demo.world import World
 from bot.i18n import N_, _
 from bot.nudges.ids import NudgeAction
+from bot.nudges.rules import nudge_kind
 from bot.pagerduty.ids import PdAction
 from bot.slack.ids import Action, Block
 
@@ -70,7 +71,7 @@ class Story:
         return sum(
             1
             for m in self.world.slack.messages(self.channel)
-            if (m.get("metadata") or {}).get("event_type") == "sevbot_nudge"
+            if nudge_kind(str(((m.get("metadata") or {}).get("event_payload") or {}).get("key")))
         )
 
     # ---- the story ------------------------------------------------------------

@@ -125,6 +125,15 @@ class ContentMixin(NotionStore):
                 "end": value.get("end"),
                 "time_zone": value.get("time_zone"),
             }
+        if kind == "relation":
+            if not isinstance(value, list) or len(value) > MAX_ARRAY:
+                raise invalid(f"body.properties.{name}.relation should be an array of ≤ 100.")
+            target = prop["relation"]["data_source_id"]
+            for item in value:
+                related = self.pages.get(key_of(str(item.get("id", ""))))
+                if related is None or (related.get("source") or {}).get("id") != target:
+                    raise invalid(f"Could not find page with ID: {item.get('id')}")
+            return [{"id": item["id"]} for item in value]
         if kind == "url":
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 raise invalid(f"body.properties.{name}.url.length should be ≤ `2000`.")
@@ -139,7 +148,7 @@ class ContentMixin(NotionStore):
             value = page["properties"].get(name)
             if prop["type"] in ("title", "rich_text"):
                 value = [self._with_plain(item) for item in value or []]
-            if prop["type"] == "people":
+            if prop["type"] in ("people", "relation"):
                 value = value or []
             properties[name] = {"id": prop["id"], "type": prop["type"], prop["type"]: value}
         return {

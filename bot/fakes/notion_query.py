@@ -49,6 +49,16 @@ class QueryMixin(ContentMixin):
                     {"id": str(uuid.uuid4()), "name": o["name"], "color": o.get("color", "default")}
                     for o in body.get("options", [])
                 ]
+            if kind == "relation":
+                related = self.data_sources.get(key_of(str(body.get("data_source_id", ""))))
+                if related is None:
+                    raise invalid(f"Relation {name!r} needs an existing data_source_id.")
+                body = {
+                    "data_source_id": related["id"],
+                    "database_id": related["database_id"],
+                    "type": body.get("type", "single_property"),
+                    "single_property": {},
+                }
             schema[name] = {"id": uuid.uuid4().hex[:4], "name": name, "type": kind, kind: body}
         if sum(1 for p in schema.values() if p["type"] == "title") != 1:
             raise invalid("A database needs exactly one title property.")

@@ -19,7 +19,7 @@ BLOCK_TYPES = {
 CHILDLESS = {"divider", "table_row", "heading_1", "heading_2", "heading_3"}
 PROPERTY_TYPES = {
     "title", "rich_text", "number", "select", "multi_select", "status", "people", "date",
-    "url", "email", "checkbox",
+    "url", "email", "checkbox", "relation",
 }  # fmt: skip
 
 

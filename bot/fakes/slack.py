@@ -35,6 +35,9 @@ DEFAULT_SCOPES = (
     "channels:read",
     "chat:write",
     "commands",
+    "groups:history",
+    "groups:read",
+    "groups:write",
     "files:write",
     "im:write",
     "pins:read",
@@ -42,6 +45,7 @@ DEFAULT_SCOPES = (
     "reactions:read",
     "users:read",
     "users:read.email",
+    "usergroups:read",
 )
 _UNAUTHENTICATED = {"not_authed", "invalid_auth"}
 _METHODS: dict[str, Handler] = {
@@ -139,6 +143,19 @@ class FakeSlack(FakeServer):
             )
             channel.topic = topic
             return channel.id
+
+    def add_user_group(self, handle: str, users: list[str]) -> str:
+        """Create a user group (@handle) with these members and return its ID (S…)."""
+        with self._lock:
+            group_id = self._ws.new_id("S")
+            self._ws.user_groups[group_id] = {
+                "id": group_id,
+                "team_id": self._ws.team_id,
+                "handle": handle.lstrip("@"),
+                "name": handle.lstrip("@"),
+                "users": list(users),
+            }
+            return group_id
 
     def add_message(
         self, channel: str, user: str, text: str, *, thread_ts: str | None = None

@@ -268,6 +268,26 @@ def users_list(ws: Workspace, args: Args) -> dict[str, Any]:
     }
 
 
+def usergroups_list(ws: Workspace, args: Args) -> dict[str, Any]:
+    """List the workspace's user groups (with their members when include_users is set)."""
+    groups = []
+    for group in ws.user_groups.values():
+        shown = {k: v for k, v in group.items() if k != "users"}
+        shown["user_count"] = len(group["users"])
+        if args.flag("include_users"):
+            shown["users"] = list(group["users"])
+        groups.append(shown)
+    return {"usergroups": groups}
+
+
+def usergroups_users_list(ws: Workspace, args: Args) -> dict[str, Any]:
+    """List the members of one user group (by its id, as Slack requires)."""
+    group = ws.user_groups.get(args.require("usergroup", "no_such_subteam"))
+    if group is None:
+        raise SlackApiFailure("no_such_subteam")
+    return {"users": list(group["users"])}
+
+
 METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "conversations.create": conversations_create,
@@ -283,4 +303,6 @@ METHODS: dict[str, Handler] = {
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
     "users.list": users_list,
+    "usergroups.list": usergroups_list,
+    "usergroups.users.list": usergroups_users_list,
 }

@@ -104,6 +104,8 @@ class Workspace:
         self.used_triggers: set[str] = set()
         self.expired_triggers: set[str] = set()
         self.home_views: dict[str, str] = {}
+        # User groups (subteams): id -> {"id", "handle", "name", "users"}.
+        self.user_groups: dict[str, dict[str, Any]] = {}
         self.upload_base = ""
         self.app_id = self.new_id("A")
         bot_id = self.new_id("B")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.followups.flows import FollowUpView
-from bot.followups.ids import BLOCK_PREFIX, FollowUpAction
+from bot.followups.ids import (
+    BLOCK_PREFIX,
+    SNOOZE_FOR_DAYS,
+    FollowUpAction,
+    FollowUpBlock,
+    FollowUpCallback,
+)
 from bot.text import neutralise, truncate
+
+if TYPE_CHECKING:
+    from bot.followups.flows import FollowUpView
 
 # Slack allows 50 blocks a message; each follow-up takes two.
 MAX_LISTED = 20
@@ -69,3 +77,103 @@ def home_blocks(items: list[FollowUpView]) -> list[dict[str, Any]]:
     hint += "`/incident followups mine` lists them with [Done] and [Won't do]."
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
     return blocks
+
+
+def _button(action: FollowUpAction, label: str, followup_id: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action,
+        "text": {"type": "plain_text", "text": label},
+        "value": str(followup_id),
+        **extra,
+    }
+
+
+def owner_dm_blocks(text: str, followup_id: int) -> list[dict[str, Any]]:
+    """Render the DM to a new owner: the item, [Done] and [Won't do]."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "block_id": f"{BLOCK_PREFIX}{followup_id}",
+            "elements": [
+                _button(FollowUpAction.DONE, "Done", followup_id, style="primary"),
+                _button(FollowUpAction.WONT_DO, "Won't do", followup_id),
+            ],
+        },
+    ]
+
+
+def nudge_blocks(text: str, followup_id: int) -> list[dict[str, Any]]:
+    """Render a due-date nudge: the item, [Done] [Snooze 1 week] [Won't do]."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":alarm_clock: {text}"}},
+        {
+            "type": "actions",
+            "block_id": f"{BLOCK_PREFIX}{followup_id}",
+            "elements": [
+                _button(FollowUpAction.DONE, "Done", followup_id, style="primary"),
+                _button(FollowUpAction.SNOOZE, f"Snooze {SNOOZE_FOR_DAYS // 7} week", followup_id),
+                _button(FollowUpAction.WONT_DO, "Won't do", followup_id),
+            ],
+        },
+    ]
+
+
+def add_button(incident_id: int) -> dict[str, Any]:
+    """Return the [Add follow-up] button of the resolve summary and the postmortem message."""
+    return {
+        "type": "actions",
+        "block_id": f"followups_add_{incident_id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": FollowUpAction.ADD,
+                "text": {"type": "plain_text", "text": "Add follow-up"},
+                "value": str(incident_id),
+            }
+        ],
+    }
+
+
+def add_modal(incident_id: int, label: str, owner_id: str) -> dict[str, Any]:
+    """Build the Add follow-up modal: what, owner (the clicker by default), optional due date."""
+    return {
+        "type": "modal",
+        "callback_id": FollowUpCallback.ADD,
+        "private_metadata": str(incident_id),
+        "title": {"type": "plain_text", "text": "Add follow-up"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"For {label}"}]},
+            {
+                "type": "input",
+                "block_id": FollowUpBlock.TEXT,
+                "label": {"type": "plain_text", "text": "What needs doing"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": FollowUpAction.TEXT,
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": FollowUpBlock.OWNER,
+                "label": {"type": "plain_text", "text": "Owner"},
+                "element": {
+                    "type": "users_select",
+                    "action_id": FollowUpAction.OWNER,
+                    "initial_user": owner_id,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": FollowUpBlock.DUE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Due"},
+                "element": {"type": "datepicker", "action_id": FollowUpAction.DUE},
+            },
+        ],
+    }

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.followups import service
+from bot.followups import notify, service
 from bot.followups.models import FollowUp
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
+from bot.outbox import service as outbox
 
+PRIVATE_TEXT = "(a follow-up of a private incident)"
 ADD_USAGE = "/incident followup <text> [@owner] [due YYYY-MM-DD]"
 CLOSE_USAGE = "/incident followup done <id>"
 TEXT_LIMIT = 1000
@@ -107,10 +110,16 @@ def add_followup(
     *,
     request_key: str,
     session_factory: Callable[[], Session],
-) -> tuple[FollowUpView, bool]:
-    """Record a follow-up of the channel's incident and its timeline entry; say if it is new."""
+    incident_id: int | None = None,
+) -> tuple[FollowUpView, bool, list[str]]:
+    """Record a follow-up of the channel's (or a given) incident, its timeline entry and the
+    owner's DM when someone else assigned it; return it, whether it is new and the outbox keys.
+    """
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
-        incident = incidents.get_by_channel(channel_id, session=session)
+        if incident_id is not None:
+            incident = incidents.get(incident_id, session=session)
+        else:
+            incident = incidents.get_by_channel(channel_id, session=session)
         if incident is None:
             raise InvalidInput(f"Run `{ADD_USAGE}` in the incident's channel.")
         row, created = service.create(
@@ -137,7 +146,35 @@ def add_followup(
                     "due": row.due_on.isoformat() if row.due_on else None,
                 },
             )
-        return _view(row, incident.number, today=None), created
+        keys: list[str] = []
+        if created and row.owner_id != user_id:
+            keys = outbox.enqueue(
+                [notify.assigned_row(row, incident.number, user_id)], session=session
+            )
+        return _view(row, incident.number, today=None), created, keys
+
+
+def snooze_followup(
+    followup_id: int, user_id: str, *, days: int, session_factory: Callable[[], Session]
+) -> FollowUpView:
+    """Hold a follow-up's nudges for some days and add it to the timeline."""
+    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+        row = service.get(followup_id, session=session)
+        if row is None:
+            raise InvalidInput(f"There is no follow-up FU-{followup_id}.")
+        number = service.numbers({row.incident_id}, session=session)[row.incident_id]
+        if row.status != "open":
+            raise InvalidInput(f"{row.label} is already closed; there is nothing to snooze.")
+        row.snoozed_until = utcnow() + timedelta(days=days)
+        incidents.add_timeline_entry(
+            row.incident_id,
+            session=session,
+            kind="followup_snoozed",
+            text=f"Follow-up {row.label} snoozed for {days} days",
+            actor_id=user_id,
+            data={"followup_id": row.id, "until": row.snoozed_until.isoformat()},
+        )
+        return _view(row, number, today=None)
 
 
 def close_followup(
@@ -152,6 +189,7 @@ def close_followup(
         if row.status != status:
             was = row.status
             row.status, row.closed_at, row.closed_by = status, utcnow(), user_id
+            row.notion_pending = True
             if status == "open":
                 row.closed_at = row.closed_by = None
             word = {"done": "done", "wont_do": "won't do", "open": "open"}[status]
@@ -190,7 +228,16 @@ def list_followups(
             heading = "Your open follow-ups"
             rows = list(service.open_for_owner(user_id, session=session))
         found = service.numbers({r.incident_id for r in rows}, session=session)
-        return heading, [_view(r, found[r.incident_id], today=today) for r in rows]
+        views = [_view(r, found[r.incident_id], today=today) for r in rows]
+        if scope == "all":  # everybody's list: a private incident's items show no text
+            private = service.private_ids({r.incident_id for r in rows}, session=session)
+            views = [
+                dataclasses.replace(v, text=PRIVATE_TEXT)
+                if r.incident_id in private and r.owner_id != user_id
+                else v
+                for r, v in zip(rows, views, strict=True)
+            ]
+        return heading, views
 
 
 def _view(row: FollowUp, number: int, *, today: date | None) -> FollowUpView:
@@ -198,3 +245,10 @@ def _view(row: FollowUp, number: int, *, today: date | None) -> FollowUpView:
     return FollowUpView(
         row.id, row.label, row.text, row.owner_id, row.due_on, row.status, number, overdue
     )
+
+
+def incident_label(incident_id: int, *, session_factory: Callable[[], Session]) -> str | None:
+    """Return INC-<number> of an incident, or None when there is no such incident."""
+    with session_scope(session_factory) as session:  # type: ignore[arg-type]
+        found = service.numbers({incident_id}, session=session)
+        return f"INC-{found[incident_id]}" if incident_id in found else None

@@ -1,24 +1,30 @@
 """Slack side of follow-ups: /incident followup(s) and the [Done] / [Won't do] buttons.
 
-Replies are ephemeral (the command's answer, or chat.postEphemeral after a button). Telling an
-owner by DM waits for the outbox the lead is building, so nothing here posts publicly.
+Replies are ephemeral (the command's answer, or chat.postEphemeral after a button). The owner's
+DM is recorded in the outbox with the follow-up and delivered after the ack.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
 from bot.followups import flows
-from bot.followups.blocks import describe, followup_list_blocks, home_blocks
-from bot.followups.ids import FollowUpAction
+from bot.followups.blocks import add_modal, describe, followup_list_blocks, home_blocks
+from bot.followups.ids import SNOOZE_FOR_DAYS, FollowUpAction, FollowUpBlock, FollowUpCallback
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.listeners.actions import action_channel
-from bot.slack.router import CommandInput, CommandRouter, Outcome
+from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
+from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome
+
+DELIVER = "followups_deliver"
 
 BUTTON_STATUS = {FollowUpAction.DONE: "done", FollowUpAction.WONT_DO: "wont_do"}
 WORDS = {"done": "done", "wont_do": "won't do"}
@@ -35,7 +41,7 @@ def accept_followup(cmd: CommandInput, deps: Deps) -> Outcome:
         return Outcome(reply=f"{item.label} is marked {WORDS[status]}: {item.text}")
     today = flows.today_in(deps.settings.default_timezone)
     new = flows.parse_new(cmd.args, today=today)
-    item, created = flows.add_followup(
+    item, created, keys = flows.add_followup(
         cmd.channel_id,
         cmd.user_id,
         new,
@@ -43,7 +49,11 @@ def accept_followup(cmd: CommandInput, deps: Deps) -> Outcome:
         session_factory=deps.session_factory,
     )
     said = "Added" if created else "Already added"
-    return Outcome(reply=f"{said} {item.label}.", blocks=_confirmation(said, item))
+    return Outcome(
+        reply=f"{said} {item.label}.",
+        blocks=_confirmation(said, item),
+        followup=Followup(DELIVER, {"keys": keys}) if keys else None,
+    )
 
 
 def _confirmation(said: str, item: flows.FollowUpView) -> list[dict[str, Any]]:
@@ -83,8 +93,19 @@ def home_section(deps: Deps, user_id: str) -> list[dict[str, Any]]:
 
 
 def close_from_button(body: dict[str, Any], deps: Deps) -> str:
-    """Close the follow-up of a clicked [Done] / [Won't do]; return what to tell the clicker."""
+    """Close (or snooze) the follow-up of a clicked button; return what to tell the clicker."""
     action = body["actions"][0]
+    if action["action_id"] == FollowUpAction.SNOOZE:
+        try:
+            item = flows.snooze_followup(
+                int(action.get("value") or 0),
+                body["user"]["id"],
+                days=SNOOZE_FOR_DAYS,
+                session_factory=deps.session_factory,
+            )
+        except (InvalidInput, ValueError) as exc:
+            return str(exc)
+        return f"{item.label} is snoozed for {SNOOZE_FOR_DAYS} days: {item.text}"
     status = BUTTON_STATUS[FollowUpAction(action["action_id"])]
     try:
         item = flows.close_followup(
@@ -98,6 +119,45 @@ def close_from_button(body: dict[str, Any], deps: Deps) -> str:
     return f"{item.label} is marked {WORDS[status]}: {item.text}"
 
 
+def accept_modal(
+    view: dict[str, Any], user_id: str, deps: Deps
+) -> tuple[dict[str, str], Followup | None]:
+    """Add the follow-up of a submitted Add follow-up modal; return input errors, or what next."""
+    values = view["state"]["values"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+
+    def element(block: FollowUpBlock, action: FollowUpAction) -> dict[str, Any]:
+        return dict(values.get(block, {}).get(action, {}))
+
+    text = " ".join((element(FollowUpBlock.TEXT, FollowUpAction.TEXT).get("value") or "").split())
+    owner = element(FollowUpBlock.OWNER, FollowUpAction.OWNER).get("selected_user") or user_id
+    picked = element(FollowUpBlock.DUE, FollowUpAction.DUE).get("selected_date")
+    errors: dict[str, str] = {}
+    if not text:
+        errors[FollowUpBlock.TEXT] = "Say what needs doing."
+    elif len(text) > flows.TEXT_LIMIT:
+        errors[FollowUpBlock.TEXT] = f"At most {flows.TEXT_LIMIT} characters."
+    due = date.fromisoformat(picked) if picked else None
+    if due and due < flows.today_in(deps.settings.default_timezone):
+        errors[FollowUpBlock.DUE] = f"{due.isoformat()} is in the past."
+    if errors:
+        return errors, None
+    try:
+        item, created, keys = flows.add_followup(
+            "",
+            user_id,
+            flows.NewFollowUp(text, owner, due),
+            request_key=f"view:{view['id']}",
+            session_factory=deps.session_factory,
+            incident_id=int(meta.get("incident_id") or 0),
+        )
+    except InvalidInput as exc:
+        return {FollowUpBlock.TEXT: str(exc)}, None
+    reply = f"{'Added' if created else 'Already added'} {item.label}: {item.text}"
+    args = {"keys": keys, "channel_id": meta.get("channel_id", ""), "user_id": user_id}
+    return {}, Followup(DELIVER, {**args, "reply": reply})
+
+
 def register(router: CommandRouter) -> None:
     """Register /incident followup and /incident followups."""
     router.subcommand(
@@ -106,6 +166,7 @@ def register(router: CommandRouter) -> None:
         summary="add a follow-up to this incident, or mark one done",
         repeatable=True,  # a repeated trigger id answers "Already added"
     )(accept_followup)
+    router.followup(DELIVER)(deliver)
     router.subcommand(
         "followups",
         repeatable=True,
@@ -114,8 +175,41 @@ def register(router: CommandRouter) -> None:
     )(accept_followups)
 
 
+def deliver(
+    deps: Deps,
+    *,
+    keys: list[str],
+    channel_id: str = "",
+    user_id: str = "",
+    reply: str = "",
+) -> None:
+    """Send the outbox rows a follow-up recorded, then tell the person who added it."""
+    deps.outbox.deliver(keys)
+    if reply and channel_id and user_id:
+        with contextlib.suppress(IntegrationError):
+            deps.chat.post_ephemeral(channel_id, user_id, reply)
+
+
+def open_add_modal(body: dict[str, Any], deps: Deps) -> None:
+    """Open the Add follow-up modal for the incident of a clicked [Add follow-up]."""
+    incident_id = int(body["actions"][0].get("value") or 0)
+    label = flows.incident_label(incident_id, session_factory=deps.session_factory)
+    channel, user = action_channel(body), body["user"]["id"]
+    if label is None:
+        with contextlib.suppress(IntegrationError):
+            deps.chat.post_ephemeral(channel, user, "That incident no longer exists.")
+        return
+    view = add_modal(incident_id, label, user)
+    view["private_metadata"] = json.dumps({"incident_id": incident_id, "channel_id": channel})
+    try:
+        deps.chat.open_view(body["trigger_id"], view)
+    except IntegrationError as exc:
+        with contextlib.suppress(IntegrationError):
+            deps.chat.post_ephemeral(channel, user, f"Could not open the form: {exc}")
+
+
 def register_actions(app: App, deps: Deps) -> None:
-    """Register the [Done] and [Won't do] buttons: ack at once, close and answer lazily."""
+    """Register the follow-up buttons and the modal: ack at once, do the work lazily."""
 
     def just_ack(ack: Ack) -> None:
         ack()
@@ -127,5 +221,22 @@ def register_actions(app: App, deps: Deps) -> None:
             with contextlib.suppress(IntegrationError):
                 deps.chat.post_ephemeral(channel, body["user"]["id"], reply)
 
-    for action in FollowUpAction:
+    def open_modal(body: dict[str, Any]) -> None:
+        open_add_modal(body, deps)
+
+    def accept_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        errors, followup = accept_modal(body["view"], body["user"]["id"], deps)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        if followup is not None:
+            context[FOLLOWUP_KEY] = dataclasses.asdict(followup)
+        ack()
+
+    def follow_up(context: BoltContext) -> None:
+        run_followup(context.get(FOLLOWUP_KEY), deps)
+
+    for action in (FollowUpAction.DONE, FollowUpAction.WONT_DO, FollowUpAction.SNOOZE):
         app.action(action)(ack=just_ack, lazy=[close_and_answer])
+    app.action(FollowUpAction.ADD)(ack=just_ack, lazy=[open_modal])
+    app.view(FollowUpCallback.ADD)(ack=accept_submission, lazy=[follow_up])

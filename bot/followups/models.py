@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, utcnow
@@ -31,6 +31,12 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
+    # [Snooze 1 week] on a nudge: no nudge before this time.
+    snoozed_until: Mapped[datetime | None]
+    # The follow-up's page in the Follow-ups database; pending until the page shows the row.
+    notion_page_id: Mapped[str | None] = mapped_column(String(64))
+    notion_url: Mapped[str | None] = mapped_column(String(500))
+    notion_pending: Mapped[bool] = mapped_column(default=True, server_default=true())
     # The slash command's trigger id: a re-delivered command adds nothing.
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
 

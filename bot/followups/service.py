@@ -54,6 +54,13 @@ def open_for_incident(incident_id: int, *, session: Session) -> Sequence[FollowU
     ).all()
 
 
+def for_incident(incident_id: int, *, session: Session) -> Sequence[FollowUp]:
+    """Return every follow-up of an incident, oldest first."""
+    return session.scalars(
+        select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(FollowUp.id)
+    ).all()
+
+
 def open_for_owner(owner_id: str | None, *, session: Session) -> Sequence[FollowUp]:
     """Return the open follow-ups of one owner (or of everybody), earliest due first."""
     query = select(FollowUp).where(FollowUp.status == "open")
@@ -70,6 +77,17 @@ def numbers(ids: set[int], *, session: Session) -> dict[int, int]:
         return {}
     rows = session.execute(select(Incident.id, Incident.number).where(Incident.id.in_(ids)))
     return {incident_id: number for incident_id, number in rows}
+
+
+def private_ids(ids: set[int], *, session: Session) -> set[int]:
+    """Return which of these incidents are private."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Incident.id).where(Incident.id.in_(ids), Incident.is_private.is_(True))
+        )
+    )
 
 
 def backlog(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:

@@ -51,7 +51,8 @@ def queue_update(
     posts: list[tuple[str, str, str | None]] = []
     if view.channel_id:
         posts.append(("channel", view.channel_id, None))
-    if view.announcement_channel_id and view.announcement_ts:
+    # A private incident's notice is redacted: its updates stay in the private channel.
+    if view.announcement_channel_id and view.announcement_ts and not view.is_private:
         posts.append(("thread", view.announcement_channel_id, view.announcement_ts))
     return outbox.enqueue(
         [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 _NAME_RETRIES = 20
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class DeclareRequest:
     invitees: list[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
     drill: bool = False
+    private: bool = False
+    security: bool = False  # private by default, and SECURITY_RESPONDERS are invited
 
 
 def validate_title(title: str, settings: Settings) -> str:
@@ -140,6 +144,8 @@ def _declared_values(request: DeclareRequest, title: str, severity: str) -> dict
         "invitees": list(dict.fromkeys(request.invitees)),
         "pending_links": dict(request.links),
         "is_drill": request.drill,
+        "is_private": request.private or request.security,
+        "is_security": request.security,
         "declared_at": utcnow(),
         "request_key": request.request_key,
     }
@@ -226,13 +232,15 @@ def _ensure_channel(incident_id: int, ctx: IncidentContext) -> None:
     template = ctx.settings.channel_name_template
     for attempt in range(_NAME_RETRIES):
         suffix = "" if attempt == 0 else f"-{attempt + 1}"
-        name = channel_name(template, number=incident.number, title=incident.title, suffix=suffix)
+        # A private channel's name is seen in invitations and notices: it never has the title.
+        title = "private" if incident.is_private else incident.title
+        name = channel_name(template, number=incident.number, title=title, suffix=suffix)
         try:
-            channel_id = ctx.chat.create_channel(name)
+            channel_id = ctx.chat.create_channel(name, private=incident.is_private)
         except ChatError as exc:
             if exc.code != "name_taken":
                 raise
-            adopted = _adoptable_channel(name, ctx)
+            adopted = _adoptable_channel(name, ctx, private=incident.is_private)
             if adopted is None:
                 continue
             channel_id = adopted
@@ -244,12 +252,12 @@ def _ensure_channel(incident_id: int, ctx: IncidentContext) -> None:
     raise ChatError("name_taken", f"every channel name tried for INC-{incident.number} was taken")
 
 
-def _adoptable_channel(name: str, ctx: IncidentContext) -> str | None:
+def _adoptable_channel(name: str, ctx: IncidentContext, *, private: bool) -> str | None:
     """Return a channel the bot itself created under this name that no incident owns yet.
 
     That happens when a crash struck between conversations.create and recording its id.
     """
-    found = ctx.chat.find_channel(name)
+    found = ctx.chat.find_channel(name, private=private)
     if found is None or found.creator != ctx.chat.bot_user_id():
         return None
     with session_scope(ctx.session_factory) as session:
@@ -304,6 +312,7 @@ def _invite(incident: IncidentSnapshot, invitees: list[str], ctx: IncidentContex
         incident.commander_id,
         *ctx.settings.default_responders,
         *invitees,
+        *(security_responders(incident, ctx) if incident.is_security else []),
     ]
     wanted = [u for u in dict.fromkeys(p for p in people if p) if u != ctx.chat.bot_user_id()]
     refused = ctx.chat.invite(incident.channel_id, wanted) if wanted else []
@@ -354,7 +363,36 @@ def _kickoff(incident: IncidentSnapshot, ctx: IncidentContext, *, resumed: bool)
     _mark(incident.id, ctx, kickoff_pinned=True)
 
 
+def security_responders(incident: IncidentSnapshot, ctx: IncidentContext) -> list[str]:
+    """Return SECURITY_RESPONDERS as user ids (a user group handle is looked up in Slack).
+
+    A group Slack does not know must not block the setup: the channel is told instead.
+    """
+    assert incident.channel_id
+    people: list[str] = []
+    for entry in ctx.settings.security_responders:
+        if _USER_ID.match(entry):
+            people.append(entry)
+            continue
+        try:
+            people.extend(ctx.chat.user_group_members(entry))
+        except ChatError as exc:
+            ctx.chat.post_message(
+                incident.channel_id,
+                f"Could not invite the security responders `{entry}` ({exc.code}). "
+                "Check SECURITY_RESPONDERS or invite them by hand.",
+            )
+    return people
+
+
 def _announce(incident: IncidentSnapshot, ctx: IncidentContext, *, resumed: bool) -> None:
+    if incident.is_private:  # never in INCIDENTS_CHANNEL; a redacted notice if configured
+        if not ctx.settings.private_incidents_channel:
+            return
+        channel = ctx.chat.resolve_channel(ctx.settings.private_incidents_channel)
+        ts = _post_once(incident, ctx, channel, "announcement", resumed)
+        _mark(incident.id, ctx, announcement_channel_id=channel, announcement_ts=ts)
+        return
     channel = ctx.announcement_channel()
     ts = _post_once(incident, ctx, channel, "announcement", resumed)
     _mark(incident.id, ctx, announcement_channel_id=channel, announcement_ts=ts)

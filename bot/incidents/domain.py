@@ -71,6 +71,8 @@ class IncidentSnapshot:
     kickoff_ts: str | None
     last_update_at: datetime | None
     last_human_message_at: datetime | None
+    is_private: bool = False
+    is_security: bool = False
 
     @property
     def label(self) -> str:
@@ -111,6 +113,8 @@ def snapshot(incident: Incident) -> IncidentSnapshot:
         kickoff_ts=incident.kickoff_ts,
         last_update_at=incident.last_update_at,
         last_human_message_at=incident.last_human_message_at,
+        is_private=incident.is_private,
+        is_security=incident.is_security,
     )
 
 

@@ -36,6 +36,10 @@ class Incident(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     # A drill (`/incident declare drill …`) runs like any incident but stays out of the review.
     is_drill: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A private incident has a private channel and shows its title only to the channel's members.
+    is_private: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A security incident is private by default and invites SECURITY_RESPONDERS.
+    is_security: Mapped[bool] = mapped_column(default=False, server_default=false())
     declared_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     # Idempotency: the view id of a modal submit or the trigger id of a slash command.

@@ -411,6 +411,15 @@ class NotionAdapter:
             self._emails, self._emails_at = emails, time.monotonic()
         return self._emails.get(email.lower())
 
+    def email_of_user(self, user_id: str) -> str | None:
+        """Return the email of a Notion person (from the same cached user list), if visible."""
+        self.user_id_by_email("")  # fills or refreshes the cache
+        wanted = user_id.replace("-", "")
+        for address, found in (self._emails or {}).items():
+            if found.replace("-", "") == wanted:
+                return address
+        return None
+
     def create_database(
         self, parent_page_id: str, title: str, properties: dict[str, dict[str, Any]]
     ) -> str:

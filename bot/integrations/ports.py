@@ -97,11 +97,15 @@ class ChatPort(Protocol):
         """Return the bot's own user id."""
         ...
 
-    def find_channel(self, name: str) -> ChannelInfo | None:
+    def find_channel(self, name: str, *, private: bool = False) -> ChannelInfo | None:
         """Find a channel by exact name, or None."""
         ...
 
-    def create_channel(self, name: str) -> str:
+    def user_group_members(self, group: str) -> list[str]:
+        """Return the members of a user group given by id or handle."""
+        ...
+
+    def create_channel(self, name: str, *, private: bool = False) -> str:
         """Create a public channel and return its id; raise ChatError('name_taken') if taken."""
         ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,6 +97,9 @@ _INVITE_SKIPPABLE = {
 }
 
 
+_GROUP_ID = re.compile(r"^S[A-Z0-9]+$")
+
+
 class SlackAdapter:
     """Implements ChatPort with slack_sdk."""
 
@@ -123,21 +127,22 @@ class SlackAdapter:
         """Return the bot's own user id (auth.test, cached)."""
         return self.identity()["user_id"]
 
-    def create_channel(self, name: str) -> str:
-        """Create a public channel and return its id."""
+    def create_channel(self, name: str, *, private: bool = False) -> str:
+        """Create a public (or private) channel and return its id."""
         response = self._call(
-            "conversations.create", lambda: self.client.conversations_create(name=name)
+            "conversations.create",
+            lambda: self.client.conversations_create(name=name, is_private=private),
         )
         return str(response["channel"]["id"])
 
-    def _iter_channels(self) -> Iterator[dict[str, Any]]:
+    def _iter_channels(self, types: str = "public_channel") -> Iterator[dict[str, Any]]:
         cursor = None
         while True:
             page = self._call(
                 "conversations.list",
                 functools.partial(
                     self.client.conversations_list,
-                    types="public_channel",
+                    types=types,
                     exclude_archived=True,
                     limit=1000,
                     cursor=cursor,
@@ -148,10 +153,11 @@ class SlackAdapter:
             if not cursor:
                 return
 
-    def find_channel(self, name: str) -> ChannelInfo | None:
-        """Find a public channel by exact name."""
+    def find_channel(self, name: str, *, private: bool = False) -> ChannelInfo | None:
+        """Find a public channel (or a private one the bot is in) by exact name."""
         wanted = name.lstrip("#")
-        for channel in self._iter_channels():
+        types = "public_channel,private_channel" if private else "public_channel"
+        for channel in self._iter_channels(types):
             if channel.get("name") == wanted:
                 return ChannelInfo(channel["id"], channel["name"], channel.get("creator"))
         return None
@@ -342,6 +348,24 @@ class SlackAdapter:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return members
+
+    def user_group_members(self, group: str) -> list[str]:
+        """Return the members of a user group given by id (S…) or handle (@security)."""
+        group_id = group
+        if not _GROUP_ID.match(group):
+            handle = group.lstrip("@")
+            listed = self._call("usergroups.list", lambda: self.client.usergroups_list())
+            groups: list[dict[str, Any]] = listed.get("usergroups") or []
+            found = [g["id"] for g in groups if g.get("handle") == handle]
+            if not found:
+                raise ChatError("no_such_subteam", f"No user group has the handle @{handle}")
+            group_id = found[0]
+        response = self._call(
+            "usergroups.users.list",
+            lambda: self.client.usergroups_users_list(usergroup=group_id),
+        )
+        users: list[str] = response.get("users") or []
+        return [str(user) for user in users]
 
     def share_file(self, channel: str, file: FileShare, thread_ts: str | None = None) -> None:
         """Upload a file into a channel (files.uploadV2 flow)."""

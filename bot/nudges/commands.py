@@ -47,7 +47,7 @@ def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
         incident = meetings.incident_for_channel(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
     if cmd.args.lower() == "cancel":
-        _, keys = meetings.cancel_meeting(
+        _incident_id, keys = meetings.cancel_meeting(
             cmd.channel_id,
             cmd.user_id,
             session_factory=deps.session_factory,

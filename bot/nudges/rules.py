@@ -18,6 +18,12 @@ GRID_KINDS = (UPDATE, SCHEDULE, REMINDER, COMPLETE)
 ALL_KINDS = (*GRID_KINDS, UPDATE_ESCALATION, SCHEDULE_DM)
 
 
+def nudge_kind(key: str) -> str | None:
+    """Return the kind of nudge an outbox key (incident:kind:due time) is, or None."""
+    parts = key.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[1] in ALL_KINDS else None
+
+
 @dataclass(frozen=True)
 class Facts:
     """Everything the rules need about one incident, read from the database."""

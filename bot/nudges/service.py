@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import upsert_insert
 from bot.incidents.models import Incident
+from bot.incidents.privacy import shown_title
 from bot.nudges.models import Meeting, NudgeSchedule
 from bot.nudges.rules import ALL_KINDS, GRID_KINDS, Facts
 from bot.outbox.models import OutboxMessage
@@ -46,6 +47,7 @@ def _facts(
             _M.cancelled_at,
             _S.snooze_until,
             _S.snoozed_at,
+            _I.is_private,
         )
         .outerjoin(_S, _S.incident_id == _I.id)
         .outerjoin(_P, _P.incident_id == _I.id)
@@ -60,7 +62,7 @@ def _facts(
         Facts(
             incident_id=r[0],
             number=r[1],
-            title=r[2],
+            title=shown_title(r[2], private=r[20]),  # nudges may reach MANAGERS_CHANNEL
             severity=r[3],
             status=r[4],
             channel_id=r[5],

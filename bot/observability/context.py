@@ -49,7 +49,9 @@ def followup_span(
     bound = {"slack_request_id": cause.get(REQUEST_ID_KEY), "incident": number}
     with (
         structlog.contextvars.bound_contextvars(**{k: v for k, v in bound.items() if v}),
-        flow_span(f"followup {name}", links=links_from(cause.get(TRACE_CARRIER_KEY))) as span,
+        flow_span(
+            f"followup {name}", links=links_from(cause.get(TRACE_CARRIER_KEY)), root=True
+        ) as span,
     ):
         if isinstance(incident_id, int) and span.is_recording():
             span.set_attribute(INCIDENT_ID, incident_id)

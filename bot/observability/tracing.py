@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import structlog
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, Span, SpanKind
 
@@ -130,14 +131,23 @@ def annotate(span: Span) -> None:
 
 @contextmanager
 def flow_span(
-    name: str, *, links: list[Link] | None = None, kind: SpanKind = SpanKind.INTERNAL
+    name: str,
+    *,
+    links: list[Link] | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    root: bool = False,
 ) -> Iterator[Span]:
-    """Run a block inside a span carrying the bound incident number and Slack request id."""
+    """Run a block inside a span carrying the bound incident number and Slack request id.
+
+    A root span starts a trace of its own (background work linked to, not inside, the
+    request that asked for it), even where the caller's context was copied into the thread.
+    """
     active = tracer()
     if active is None:
         yield trace.INVALID_SPAN
         return
-    with active.start_as_current_span(name, kind=kind, links=links) as span:
+    parent = otel_context.Context() if root else None
+    with active.start_as_current_span(name, context=parent, kind=kind, links=links) as span:
         annotate(span)
         yield span
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from bot.db import make_engine, migrate
+from bot.followups.notion import check_followups_database, followups_schema
 from bot.integrations.notion import NotionAdapter
 from bot.integrations.ports import IntegrationError
 from bot.postmortems.setup import check_database, parse_page_id, setup_database
 from bot.settings import ConfigError, load_settings
 
 
-def _notion() -> tuple[NotionAdapter, list[str], str | None]:
+def _notion() -> tuple[NotionAdapter, list[str], str | None, str | None]:
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -28,7 +29,19 @@ def _notion() -> tuple[NotionAdapter, list[str], str | None]:
             "NOTION_TOKEN is not set: create an internal integration at "
             "https://www.notion.so/profile/integrations and export its secret as NOTION_TOKEN"
         )
-    return notion, settings.severity_names, settings.notion_postmortem_database_id
+    return (
+        notion,
+        settings.severity_names,
+        settings.notion_postmortem_database_id,
+        settings.notion_followups_database_id,
+    )
+
+
+def _create_followups(notion: NotionAdapter, parent: str, postmortems: str) -> None:
+    source = notion.data_source_id(postmortems)
+    followups = notion.create_database(parent, "Follow-ups", followups_schema(source))
+    click.echo(f"Created the follow-ups database {followups}.")
+    click.echo(f"Configure it with: NOTION_FOLLOWUPS_DATABASE_ID={followups}")
 
 
 def _notion_id(value: str, option: str) -> str:
@@ -53,10 +66,18 @@ def _notion_id(value: str, option: str) -> str:
     help="Create a new database even though NOTION_POSTMORTEM_DATABASE_ID is set.",
 )
 def notion_setup(parent_page: str | None, database: str | None, title: str, force: bool) -> None:
-    """Create the Notion postmortem database, or check an existing one's schema."""
+    """Create the Notion postmortem and follow-ups databases, or check existing ones."""
     if parent_page and database:
         raise click.UsageError("give either --parent-page (create) or --database (check), not both")
-    notion, severities, configured = _notion()
+    notion, severities, configured, followups = _notion()
+    if parent_page and configured and not followups and not force:
+        try:  # the postmortems exist: add the follow-ups database next to them
+            _create_followups(notion, _notion_id(parent_page, "--parent-page"), configured)
+        except IntegrationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            notion.close()
+        return
     if parent_page and configured and not force:
         notion.close()
         raise click.UsageError(
@@ -69,6 +90,7 @@ def notion_setup(parent_page: str | None, database: str | None, title: str, forc
             database_id = setup_database(notion, page_id, severities=severities, title=title)
             click.echo(f"Created the postmortem database {database_id}.")
             click.echo(f"Configure it with: NOTION_POSTMORTEM_DATABASE_ID={database_id}")
+            _create_followups(notion, page_id, database_id)
             return
         target = database or configured
         if not target:
@@ -77,6 +99,11 @@ def notion_setup(parent_page: str | None, database: str | None, title: str, forc
                 "NOTION_POSTMORTEM_DATABASE_ID) to check an existing one"
             )
         problems = check_database(notion, _notion_id(target, "--database"))
+        if followups:
+            problems += [
+                f"Follow-ups database: {problem}"
+                for problem in check_followups_database(notion, _notion_id(followups, "--database"))
+            ]
     except IntegrationError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

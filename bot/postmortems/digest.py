@@ -42,6 +42,8 @@ def _status(status: str) -> str:
 
 
 def _line(postmortem: Postmortem, incident: Incident) -> str:
+    if incident.is_private:  # counted, never named (nor linked) where everybody reads it
+        return f"#{incident.number} (private incident)"
     title = _escape(f"#{incident.number} {incident.title}")
     return f"<{postmortem.notion_url}|{title}>" if postmortem.notion_url else title
 

@@ -8,22 +8,33 @@ Entry points take ids and open their own sessions: `export_postmortem` (resolve 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.followups import service as followup_service
+from bot.followups.blocks import add_button as add_followup_button
 from bot.i18n import N_, public_
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError, Trashed
 from bot.observability.tracing import traced
+from bot.outbox import service as outbox_service
+from bot.outbox.delivery import Outbox
+from bot.outbox.service import Outgoing
 from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
 from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
-from bot.postmortems.render import build_facts, load_template, render_segments, template_path
+from bot.postmortems.render import (
+    ActionItem,
+    build_facts,
+    load_template,
+    render_segments,
+    template_path,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +44,7 @@ NOT_CONFIGURED = N_(
     "NOTION_POSTMORTEM_DATABASE_ID (see `sevbot notion-setup`) to file it in Notion."
 )
 LEASE = timedelta(minutes=10)
+LINK_POST = "postmortem_link"
 # What the bot forgets about a page that was moved to Notion's trash before filing a new one.
 FORGET_PAGE: dict[str, Any] = {
     "notion_page_id": None,
@@ -53,16 +65,29 @@ class ExportResult:
     message: str = ""
 
 
+def database_for(private: bool, settings: Settings) -> str | None:
+    """Return the Notion database of an incident's postmortem (a private one has its own)."""
+    if private and settings.notion_private_postmortem_database_id:
+        return settings.notion_private_postmortem_database_id
+    return settings.notion_postmortem_database_id
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Return the wait before the next queued attempt: 1, 2, 4 … minutes, at most 30."""
     return timedelta(minutes=min(30, 2 ** max(0, attempts - 1)))
 
 
-def _say(chat: ChatPort, channel: str | None, text: str, thread_ts: str | None = None) -> None:
+def _say(
+    chat: ChatPort,
+    channel: str | None,
+    text: str,
+    thread_ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
     if not channel:
         return
     try:
-        chat.post_message(channel, text, thread_ts=thread_ts)
+        chat.post_message(channel, text, blocks=blocks, thread_ts=thread_ts)
     except IntegrationError as exc:  # telling people must not undo the export
         log.warning("postmortem message not posted: %s", exc)
 
@@ -78,8 +103,13 @@ def export_postmortem(
     pagerduty_url: str | None = None,
     now: datetime | None = None,
     tell_channel: bool = True,
+    outbox: Outbox | None = None,
 ) -> ExportResult:
-    """Create or update the incident's Notion postmortem; queue it for retry when Notion fails."""
+    """Create or update the incident's Notion postmortem; queue it for retry when Notion fails.
+
+    With an outbox (the running bot), the link posts are recorded with the export's result and
+    sent after the commit, exactly once; without one (unit tests) they are posted at once.
+    """
     now = now or utcnow()
     with session_scope(session_factory) as session:
         incident = incidents.get(incident_id, session=session)
@@ -90,7 +120,8 @@ def export_postmortem(
         if linked:
             postmortem.pagerduty_url = linked
         channel = incident.channel_id
-        configured = notion is not None and bool(settings.notion_postmortem_database_id)
+        database = database_for(incident.is_private, settings)
+        configured = notion is not None and bool(database)
         claimed = False
         if not configured:
             postmortem.export_pending = False
@@ -104,12 +135,15 @@ def export_postmortem(
     if not claimed:
         return ExportResult("busy", message="another export of this postmortem is running")
     try:
+        assert database is not None
         url, first_time, recreated = _export(
-            incident_id, session_factory, notion, chat, settings, now
+            incident_id, session_factory, notion, chat, settings, now, database
         )
     except IntegrationError as exc:
         return _queue(incident_id, session_factory, chat, exc, now)
-    return _finish(incident_id, session_factory, chat, url, first_time, now, recreated=recreated)
+    return _finish(
+        incident_id, session_factory, chat, url, first_time, now, recreated=recreated, outbox=outbox
+    )
 
 
 def _export(
@@ -119,16 +153,20 @@ def _export(
     chat: ChatPort,
     settings: Settings,
     now: datetime,
+    database: str,
 ) -> tuple[str, bool, bool]:
-    assert settings.notion_postmortem_database_id
     with session_scope(session_factory) as session:
         incident = incidents.get(incident_id, session=session)
         postmortem = service.get(incident_id, session=session)
         assert incident is not None and postmortem is not None
         entries = list(incidents.timeline(incident_id, session=session))
+        followups = list(followup_service.for_incident(incident_id, session=session))
         session.expunge_all()
     names, email = slack_names(
-        incident, [e.text for e in entries], [e.actor_id for e in entries], chat
+        incident,
+        [e.text for e in entries],
+        [e.actor_id for e in entries] + [f.owner_id for f in followups],
+        chat,
     )
     facts = build_facts(
         incident,
@@ -138,9 +176,20 @@ def _export(
         now=now,
         pagerduty_url=postmortem.pagerduty_url,
         meeting_at=postmortem.meeting_at,
+        action_items=[
+            ActionItem(
+                label=f.label,
+                text=f.text,
+                owner=names.get(f.owner_id, f.owner_id),
+                due=f.due_on.isoformat() if f.due_on else None,
+                status=f.status,
+                url=f.notion_url,
+            )
+            for f in followups
+        ],
     )
     segments = render_segments(facts, template=load_template(template_path(settings)))
-    source = notion.data_source_id(settings.notion_postmortem_database_id)
+    source = notion.data_source_id(database)
     owner = _owner(notion, email)
     page_id, url = postmortem.notion_page_id, postmortem.notion_url
     if page_id is None:
@@ -270,6 +319,7 @@ def _finish(
     now: datetime,
     *,
     recreated: bool = False,
+    outbox: Outbox | None = None,
 ) -> ExportResult:
     with session_scope(session_factory) as session:
         postmortem = service.get(incident_id, session=session)
@@ -285,27 +335,76 @@ def _finish(
         postmortem.exported_at = now
         postmortem.link_posted = True
         channel, thread = incident.announcement_channel_id, incident.announcement_ts
+        if incident.is_private:  # the link stays in the private channel
+            channel = thread = None
         incident_channel, number = incident.channel_id, incident.number
-    if recreated:
-        _say(
-            chat,
+        posts = _link_posts(
+            incident_id,
+            url,
+            number,
             incident_channel,
-            public_(
-                "The postmortem page of incident {number} was in Notion's trash, "
-                "so I filed a new one: {url}",
-                number=number,
-                url=url,
-            ),
+            (channel, thread) if first_time else (None, None),
+            recreated=recreated,
+            recovered=recovered,
+            first_time=first_time,
+            at=now,
         )
-    elif first_time or recovered:
+        keys = outbox_service.enqueue(posts, session=session) if outbox is not None else []
+    if outbox is not None:
+        outbox.deliver(keys)
+    else:
+        for post in posts:
+            _say(chat, post.target, post.text, thread_ts=post.thread_ts, blocks=post.blocks or None)
+    return ExportResult("exported", url=url)
+
+
+def _link_posts(
+    incident_id: int,
+    url: str,
+    number: int,
+    incident_channel: str | None,
+    thread: tuple[str | None, str | None],
+    *,
+    recreated: bool,
+    recovered: bool,
+    first_time: bool,
+    at: datetime,
+) -> list[Outgoing]:
+    """Return the posts that tell people where the postmortem is (for the outbox)."""
+    posts: list[Outgoing] = []
+    key = f"{incident_id}:postmortem:{at.isoformat()}"
+    if recreated and incident_channel:
+        text = public_(
+            "The postmortem page of incident {number} was in Notion's trash, "
+            "so I filed a new one: {url}",
+            number=number,
+            url=url,
+        )
+        posts.append(Outgoing(key=key, kind=LINK_POST, target=incident_channel, text=text))
+    elif (first_time or recovered) and incident_channel:
         prefix = public_("Notion is reachable again.") + " " if recovered else ""
         text = prefix + public_(
             "The postmortem of incident {number} is in Notion: {url}", number=number, url=url
         )
-        _say(chat, incident_channel, text)
-        if first_time and channel and thread:
-            _say(chat, channel, text, thread_ts=thread)
-    return ExportResult("exported", url=url)
+        filed = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            add_followup_button(incident_id),
+        ]
+        posts.append(
+            Outgoing(key=key, kind=LINK_POST, target=incident_channel, text=text, blocks=filed)
+        )
+        channel, thread_ts = thread
+        if first_time and channel and thread_ts:
+            posts.append(
+                Outgoing(
+                    key=f"{key}:thread",
+                    kind=LINK_POST,
+                    target=channel,
+                    thread_ts=thread_ts,
+                    text=text,
+                )
+            )
+    return [replace(p, incident_id=incident_id) for p in posts]
 
 
 def retry_pending_exports(
@@ -315,6 +414,7 @@ def retry_pending_exports(
     chat: ChatPort,
     settings: Settings,
     now: datetime | None = None,
+    outbox: Outbox | None = None,
 ) -> list[ExportResult]:
     """Run the queued exports that are due (the scheduler calls this every minute or so)."""
     if notion is None or not settings.notion_postmortem_database_id:
@@ -330,6 +430,7 @@ def retry_pending_exports(
             chat=chat,
             settings=settings,
             now=now,
+            outbox=outbox,
         )
         for incident_id in due
     ]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
@@ -46,12 +47,13 @@ def export_now(deps: Deps, incident_id: int, *, tell_channel: bool = True) -> Ex
         chat=deps.chat,
         settings=deps.settings,
         tell_channel=tell_channel,
+        outbox=deps.outbox,
     )
 
 
 def on_resolved(deps: Deps, incident_id: int) -> ExportResult | None:
     """Track the postmortem of a resolved incident; export it when POSTMORTEM_CREATE_ON=resolve."""
-    if deps.settings.postmortem_create_on == "resolve":
+    if deps.settings.postmortem_create_on == "resolve" and _auto(deps, incident_id):
         return export_now(deps, incident_id)
     with session_scope(deps.session_factory) as session:
         service.get_or_create(incident_id, session=session)
@@ -68,6 +70,21 @@ def push_now(deps: Deps, incident_id: int) -> bool:
     )
 
 
+def _auto(deps: Deps, incident_id: int, session: Session | None = None) -> bool:
+    """Say whether a resolve may file the postmortem by itself.
+
+    A private incident's postmortem goes only to NOTION_PRIVATE_POSTMORTEM_DATABASE_ID; without
+    it, only `/incident postmortem` (in the private channel) files it.
+    """
+    if deps.settings.notion_private_postmortem_database_id:
+        return True
+    if session is None:
+        with session_scope(deps.session_factory) as own:
+            return _auto(deps, incident_id, session=own)
+    incident = incidents.get(incident_id, session=session)
+    return incident is not None and not incident.is_private
+
+
 def run_export_queue(deps: Deps) -> list[ExportResult]:
     """Retry queued exports, after queueing recent resolves whose event a crash swallowed."""
     now = utcnow()
@@ -75,7 +92,7 @@ def run_export_queue(deps: Deps) -> list[ExportResult]:
     with session_scope(deps.session_factory) as session:
         missed = service.resolved_without_postmortem(session=session, since=now - SWEEP_WINDOW)
         for incident_id in missed:
-            if export:
+            if export and _auto(deps, incident_id, session=session):
                 service.enqueue_export(incident_id, session=session)
             else:
                 service.get_or_create(incident_id, session=session)
@@ -85,14 +102,29 @@ def run_export_queue(deps: Deps) -> list[ExportResult]:
         chat=deps.chat,
         settings=deps.settings,
         now=now,
+        outbox=deps.outbox,
     )
 
 
 def run_sync(deps: Deps) -> SyncSummary:
-    """Read Status and Meeting back from the pages edited since the last sync."""
-    return sync_from_notion(
+    """Read Status and Meeting back from the pages edited since the last sync (both databases)."""
+    summary = sync_from_notion(
         session_factory=deps.session_factory, notion=notion_of(deps), settings=deps.settings
     )
+    private = deps.settings.notion_private_postmortem_database_id
+    if private:
+        more = sync_from_notion(
+            session_factory=deps.session_factory,
+            notion=notion_of(deps),
+            settings=deps.settings,
+            database_id=private,
+        )
+        summary.pages_seen += more.pages_seen
+        summary.completed += more.completed
+        summary.meetings += more.meetings
+        summary.status_changes += more.status_changes
+        summary.unknown_pages += more.unknown_pages
+    return summary
 
 
 def post_digest(deps: Deps) -> str | None:

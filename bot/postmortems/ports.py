@@ -79,6 +79,10 @@ class NotionPort(Protocol):
         """Return the Notion person with this email, if the integration can see it."""
         ...
 
+    def email_of_user(self, user_id: str) -> str | None:
+        """Return the email of a Notion person, if the integration can see it."""
+        ...
+
     def create_database(
         self, parent_page_id: str, title: str, properties: dict[str, dict[str, Any]]
     ) -> str:

@@ -51,6 +51,23 @@ class SeverityPeriod:
 
 
 @dataclass(frozen=True)
+class ActionItem:
+    """A follow-up as the action-items section lists it (linked to its Notion page)."""
+
+    label: str
+    text: str
+    owner: str
+    due: str | None
+    status: str  # open, done, wont_do
+    url: str | None
+
+    @property
+    def done(self) -> bool:
+        """Say whether the item is closed (done or dropped)."""
+        return self.status != "open"
+
+
+@dataclass(frozen=True)
 class TimelineRow:
     """One timeline line as the page shows it."""
 
@@ -82,6 +99,7 @@ class PostmortemFacts:
     timeline: list[TimelineRow] = field(default_factory=list)
     time_to_acknowledge: timedelta | None = None
     time_to_resolve: timedelta | None = None
+    action_items: list[ActionItem] = field(default_factory=list)
 
     def time_in_severity(self) -> list[tuple[str, timedelta]]:
         """Return the total time spent in each severity, in order of first appearance."""
@@ -172,6 +190,7 @@ def build_facts(
     now: datetime,
     pagerduty_url: str | None = None,
     meeting_at: datetime | None = None,
+    action_items: Sequence[ActionItem] = (),
 ) -> PostmortemFacts:
     """Gather what the template pre-fills from an incident, its timeline and user names."""
     end = incident.resolved_at or now
@@ -222,6 +241,7 @@ def build_facts(
         ],
         time_to_acknowledge=(min(acks) - started) if acks else None,
         time_to_resolve=(incident.resolved_at - started) if incident.resolved_at else None,
+        action_items=list(action_items),
     )
 
 

@@ -44,13 +44,18 @@ def sync_from_notion(
     notion: NotionPort | None,
     settings: Settings,
     now: datetime | None = None,
+    database_id: str | None = None,
 ) -> SyncSummary:
-    """Apply the Status and Meeting of pages edited since the last sync to our postmortem rows."""
+    """Apply the Status and Meeting of pages edited since the last sync to our postmortem rows.
+
+    `database_id` defaults to NOTION_POSTMORTEM_DATABASE_ID (the private database is another).
+    """
     summary = SyncSummary()
-    if notion is None or not settings.notion_postmortem_database_id:
+    database_id = database_id or settings.notion_postmortem_database_id
+    if notion is None or not database_id:
         return summary
     now = now or utcnow()
-    source = notion.data_source_id(settings.notion_postmortem_database_id)
+    source = notion.data_source_id(database_id)
     with session_scope(session_factory) as session:
         cursor = service.sync_cursor(source, session=session)
     since = (cursor - OVERLAP) if cursor else datetime(2000, 1, 1, tzinfo=UTC)

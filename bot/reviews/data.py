@@ -132,6 +132,7 @@ def load_incidents(*, session: Session, since: datetime, until: datetime) -> lis
             Incident.id,
             Incident.number,
             Incident.title,
+            Incident.is_private,
             Incident.severity,
             Incident.declared_at,
             Incident.resolved_at,
@@ -178,6 +179,7 @@ def load_incidents(*, session: Session, since: datetime, until: datetime) -> lis
                 postmortem=PostmortemFacts(row.meeting_booked_at, row.completed_at)
                 if row.postmortem_id is not None
                 else None,
+                private=bool(row.is_private),
             )
         )
     return facts

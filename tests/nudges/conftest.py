@@ -16,7 +16,7 @@ from bot.fakes.slack import FakeSlack
 from bot.features import install_features
 from bot.integrations.slack_metadata import OUTBOX_EVENT
 from bot.nudges.jobs import PassResult, run_nudges
-from bot.nudges.rules import ALL_KINDS
+from bot.nudges.rules import ALL_KINDS, nudge_kind
 from bot.outbox.models import OutboxMessage
 from tests.harness import Harness, start_harness, wait_until
 
@@ -78,15 +78,9 @@ def nudge_messages(h: Harness, channel: str) -> list[dict[str, Any]]:
     return [
         m
         for m in h.slack.messages(channel)
-        if (m.get("metadata") or {}).get("event_type") == OUTBOX_EVENT and _kind_of(m) in ALL_KINDS
+        if (m.get("metadata") or {}).get("event_type") == OUTBOX_EVENT
+        and nudge_kind(str(((m.get("metadata") or {}).get("event_payload") or {}).get("key")))
     ]
-
-
-def _kind_of(message: dict[str, Any]) -> str:
-    """Return the kind part of an outbox key (incident:kind:due) carried by a message."""
-    key = str(((message.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
-    parts = key.split(":")
-    return parts[1] if len(parts) > 2 else ""
 
 
 def deliveries(h: Harness, kind: str | None = None) -> list[OutboxMessage]:

@@ -33,8 +33,19 @@ def test_creates_the_database_under_a_page_url_and_prints_its_id(
     result = CliRunner().invoke(notion_setup, ["--parent-page", url])
 
     assert result.exit_code == 0, result.output
-    [database] = fake_notion.databases.values()
+    by_title = {d["title"][0]["text"]["content"]: d for d in fake_notion.databases.values()}
+    assert sorted(by_title) == ["Follow-ups", "Postmortems"]
+    database, followups = by_title["Postmortems"], by_title["Follow-ups"]
     assert f"NOTION_POSTMORTEM_DATABASE_ID={database['id']}" in result.output
+    assert f"NOTION_FOLLOWUPS_DATABASE_ID={followups['id']}" in result.output
+    assert followups["parent"]["page_id"] == parent
+    fsource = fake_notion.data_sources[fake_notion.data_source_of(followups["id"]).replace("-", "")]
+    assert {n: p["type"] for n, p in fsource["properties"].items()} == {
+        "Name": "title", "Owner": "people", "Due": "date", "Status": "select",
+        "Ticket": "url", "Incident": "relation",
+    }  # fmt: skip
+    relation = fsource["properties"]["Incident"]["relation"]
+    assert relation["data_source_id"] == fake_notion.data_source_of(database["id"])
     assert database["parent"]["page_id"] == parent
     source = fake_notion.data_sources[fake_notion.data_source_of(database["id"]).replace("-", "")]
     types = {name: prop["type"] for name, prop in source["properties"].items()}
@@ -100,10 +111,36 @@ def test_rerunning_setup_with_a_configured_database_does_not_create_another(
     parent = fake_notion.add_page("Engineering")
     first = CliRunner().invoke(notion_setup, ["--parent-page", parent])
     assert first.exit_code == 0, first.output
-    [database] = fake_notion.databases.values()
-    monkeypatch.setenv("NOTION_POSTMORTEM_DATABASE_ID", database["id"])
+    by_title = {d["title"][0]["text"]["content"]: d for d in fake_notion.databases.values()}
+    monkeypatch.setenv("NOTION_POSTMORTEM_DATABASE_ID", by_title["Postmortems"]["id"])
+    monkeypatch.setenv("NOTION_FOLLOWUPS_DATABASE_ID", by_title["Follow-ups"]["id"])
     again = CliRunner().invoke(notion_setup, ["--parent-page", parent])
     assert again.exit_code == 2 and "already set" in again.output
-    assert len(fake_notion.databases) == 1
+    assert len(fake_notion.databases) == 2
     forced = CliRunner().invoke(notion_setup, ["--parent-page", parent, "--force"])
-    assert forced.exit_code == 0 and len(fake_notion.databases) == 2
+    assert forced.exit_code == 0 and len(fake_notion.databases) == 4
+
+
+def test_adds_and_checks_the_follow_ups_database_next_to_configured_postmortems(
+    cli_env: None, fake_notion: FakeNotion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postmortems = fake_notion.add_database(SCHEMA)
+    monkeypatch.setenv("NOTION_POSTMORTEM_DATABASE_ID", postmortems)
+    parent = fake_notion.add_page("Engineering")
+
+    result = CliRunner().invoke(notion_setup, ["--parent-page", parent])
+
+    assert result.exit_code == 0, result.output
+    [followups] = [d for d in fake_notion.databases.values() if d["id"] != postmortems]
+    assert f"NOTION_FOLLOWUPS_DATABASE_ID={followups['id']}" in result.output
+    monkeypatch.setenv("NOTION_FOLLOWUPS_DATABASE_ID", followups["id"])
+    check = CliRunner().invoke(notion_setup, [])
+    assert check.exit_code == 0 and "matches" in check.output, check.output
+    broken = fake_notion.add_database({"Name": {"title": {}}, "Due": {"rich_text": {}}})
+    monkeypatch.setenv("NOTION_FOLLOWUPS_DATABASE_ID", broken)
+    check = CliRunner().invoke(notion_setup, [])
+    assert check.exit_code == 1
+    assert "Follow-ups database: property 'Due' has type rich_text; change it to date" in (
+        check.output
+    )
+    assert "property 'Incident' is missing; add it with type relation" in check.output

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from bot.db import session_scope
 from bot.fakes.notion import FakeNotion
 from bot.fakes.slack import FakeSlack
+from bot.followups.ids import FollowUpAction
 from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
 from bot.incidents.models import Incident
 from bot.postmortems import service
@@ -77,6 +78,9 @@ def test_resolve_files_one_page_links_it_and_pushes_slack_changes(
         ),
         message="link posted in the announcement thread",
     )
+    [filed] = [m for m in h.slack.messages(inc["channel"]) if url in m.get("text", "")]
+    buttons = [e for b in filed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(e["action_id"], e["value"]) for e in buttons] == [(FollowUpAction.ADD, str(inc["id"]))]
     assert page["properties"]["Incident"] == inc["number"]
     assert page["properties"]["Status"]["name"] == "Draft"
     assert page["properties"]["Owner"][0]["name"] == "Alice"

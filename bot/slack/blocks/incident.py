@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.followups.blocks import add_button as add_followup_button
 from bot.i18n import _, status_label
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.ids import Action, Block
@@ -121,6 +122,8 @@ def channel_link(incident: IncidentSnapshot) -> str:
 
 def announcement_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
     """Build the announcement in the incidents channel (edited in place on every change)."""
+    if incident.is_private:
+        return private_notice_blocks(incident)
     title = neutralise(incident.title)
     lines = [
         _("*Resolved:* {title}", title=title)
@@ -144,9 +147,23 @@ def announcement_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
     ]
 
 
+def private_notice_blocks(incident: IncidentSnapshot) -> list[dict[str, Any]]:
+    """Build the redacted notice of a private incident: number, severity, commander, no title."""
+    kind = "security" if incident.is_security else "private"
+    return [
+        header(f"{incident.label} · {incident.severity} · {incident.status}"),
+        section(
+            f"A {kind} incident; its details stay in its private channel.",
+            fields=[f"*Commander*\n{mention(incident.commander_id)}"],
+        ),
+    ]
+
+
 def announcement_text(incident: IncidentSnapshot) -> str:
     """Return the notification text of the announcement."""
     status = status_label(incident.status)
+    if incident.is_private:
+        return f"{incident.label} {incident.severity} {status} (private incident)"
     return f"{incident.label} {incident.severity} {status}: {neutralise(incident.title)}"
 
 
@@ -201,6 +218,7 @@ def resolved_blocks(
     blocks = [header(_("{label} resolved", label=incident.label)), section("", fields=fields)]
     if incident.summary:
         blocks.append(section(_("*Summary*\n{text}", text=neutralise(incident.summary))))
+    blocks.append(add_followup_button(incident.id))
     return blocks
 
 

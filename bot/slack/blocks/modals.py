@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -18,6 +19,16 @@ from slack_sdk.models.views import View
 from bot.i18n import _
 from bot.slack.ids import Action, Block, Callback
 from bot.text import truncate
+
+INCIDENT_TYPES = [
+    Option(text="Default", value="default"),
+    Option(text="Security", value="security"),
+]
+PRIVATE_OPTION = Option(
+    text="Private",
+    value="private",
+    description="A private channel; never announced in the incidents channel",
+)
 
 
 def _severity_select(severities: list[str], selected: str) -> StaticSelectElement:
@@ -71,6 +82,22 @@ def declare_modal(
             label=_("People to invite"),
             optional=True,
             element=UserMultiSelectElement(action_id=Action.INVITEES),
+        ),
+        InputBlock(
+            block_id=Block.INCIDENT_TYPE,
+            label="Type",
+            element=StaticSelectElement(
+                action_id=Action.INCIDENT_TYPE,
+                options=INCIDENT_TYPES,
+                initial_option=INCIDENT_TYPES[0],
+            ),
+            hint="A security incident is private and invites the security responders.",
+        ),
+        InputBlock(
+            block_id=Block.PRIVATE,
+            label="Visibility",
+            optional=True,
+            element=CheckboxesElement(action_id=Action.PRIVATE, options=[PRIVATE_OPTION]),
         ),
     ]
     view = View(

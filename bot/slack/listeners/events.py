@@ -11,6 +11,7 @@ from slack_bolt import App
 from bot.db import session_scope, utcnow
 from bot.deps import Deps
 from bot.incidents import activity, flows, service
+from bot.incidents.privacy import visible_to
 from bot.slack.blocks.home import home_view
 
 log = structlog.get_logger(__name__)
@@ -96,7 +97,11 @@ def register(app: App, deps: Deps) -> None:
     def publish_home(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        incidents = flows.list_active(session_factory=deps.session_factory)
+        incidents = visible_to(
+            flows.list_active(session_factory=deps.session_factory),
+            event["user"],
+            deps.chat.channel_members,
+        )
         # Features add their own sections (deps.extras["home_sections"]: hook(deps, user_id)).
         sections = [
             block

@@ -12,6 +12,8 @@ from bot.i18n import N_
 from bot.incidents import announce, declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.incidents.jobs import run_pending_links
+from bot.incidents.privacy import visible_to
+from bot.integrations.ports import IntegrationError
 from bot.observability.context import bind_incident
 from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
@@ -37,10 +39,19 @@ def change_followup(change: flows.Change) -> Outcome:
     )
 
 
-def split_drill(args: str) -> tuple[bool, str]:
-    """Split a leading 'drill' off the declare arguments: (is a drill, the rest)."""
-    first, _, rest = args.strip().partition(" ")
-    return (True, rest.strip()) if first.lower() == "drill" else (False, args)
+DECLARE_FLAGS = ("drill", "private", "security")
+
+
+def split_flags(args: str) -> tuple[set[str], str]:
+    """Split leading 'drill', 'private' and 'security' words off the declare arguments."""
+    flags: set[str] = set()
+    rest = args.strip()
+    while True:
+        first, _, after = rest.partition(" ")
+        if first.lower() not in DECLARE_FLAGS or first.lower() in flags:
+            return flags, rest
+        flags.add(first.lower())
+        rest = after.strip()
 
 
 def parse_declare_args(args: str, deps: Deps) -> tuple[str | None, str]:
@@ -66,15 +77,24 @@ def register(router: CommandRouter) -> None:
 
     @router.subcommand(
         "declare",
-        usage="/incident declare [drill] [sev1..sev5] <title>",
-        summary=N_("declare an incident (no title: open the form; drill: left out of the review)"),
+        usage="/incident declare [drill] [private | security] [sev1..sev5] <title>",
+        summary=N_(
+            "declare an incident (no title: open the form; drill: left out of the review; "
+            "private: a private channel, never announced; security: private, with the "
+            "security team)"
+        ),
         repeatable=True,  # the trigger id is the incident's request key
     )
     def declare_command(cmd: CommandInput, deps: Deps) -> Outcome:
-        drill, args = split_drill(cmd.args)
+        flags, args = split_flags(cmd.args)
+        drill = "drill" in flags
         severity, title = parse_declare_args(args, deps)
-        if drill and not title:
-            raise InvalidInput("Give the drill a title: `/incident declare drill [sev2] <title>`.")
+        if flags and not title:
+            words = " ".join(w for w in DECLARE_FLAGS if w in flags)
+            what = "drill" if flags == {"drill"} else "incident"
+            raise InvalidInput(
+                f"Give the {what} a title: `/incident declare {words} [sev2] <title>`."
+            )
         if not title:
             return Outcome(
                 followup=followup(
@@ -91,24 +111,24 @@ def register(router: CommandRouter) -> None:
             severity=severity or deps.settings.default_severity,
             reporter_id=cmd.user_id,
             drill=drill,
+            private="private" in flags,
+            security="security" in flags,
         )
         incident, _created = declare.open_declaration(
             request, session_factory=deps.session_factory, settings=deps.settings
         )
         bind_incident(incident.number)
         return Outcome(
-            reply=(
-                i18n._(
-                    "Declaring {label} ({severity}, a drill). The channel is on its way.",
-                    label=incident.label,
-                    severity=incident.severity,
-                )
-                if drill
-                else i18n._(
-                    "Declaring {label} ({severity}). The channel is on its way.",
-                    label=incident.label,
-                    severity=incident.severity,
-                )
+            reply=i18n._(
+                "Declaring {label} ({severity}). The channel is on its way.",
+                label=incident.label,
+                severity=", ".join(
+                    [
+                        incident.severity,
+                        *([i18n._("a drill")] if drill else []),
+                        *([i18n._("private")] if {"private", "security"} & flags else []),
+                    ]
+                ),
             ),
             followup=followup("setup_incident", incident_id=incident.id),
         )
@@ -191,10 +211,30 @@ def register(router: CommandRouter) -> None:
     )
     def list_command(cmd: CommandInput, deps: Deps) -> Outcome:
         incidents = flows.list_active(session_factory=deps.session_factory)
+        if any(i.is_private for i in incidents):  # membership is Slack's: ask after the ack
+            return Outcome(
+                followup=followup("list_visible", user_id=cmd.user_id, channel_id=cmd.channel_id)
+            )
         return Outcome(
             reply=i18n._("{count} active incidents", count=len(incidents)),
             blocks=incident_list_blocks(incidents, utcnow()),
         )
+
+    @router.followup("list_visible")
+    def list_visible(deps: Deps, *, user_id: str, channel_id: str) -> None:
+        incidents = visible_to(
+            flows.list_active(session_factory=deps.session_factory),
+            user_id,
+            deps.chat.channel_members,
+        )
+        text, blocks = (
+            i18n._("{count} active incidents", count=len(incidents)),
+            incident_list_blocks(incidents, utcnow()),
+        )
+        try:
+            deps.chat.post_ephemeral(channel_id, user_id, text, blocks)
+        except IntegrationError:  # a channel the bot is not in: tell them directly
+            deps.chat.send_dm(user_id, text, blocks)
 
     @router.subcommand(
         "help", usage="/incident help", summary=N_("show this help"), repeatable=True

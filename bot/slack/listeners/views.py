@@ -31,6 +31,8 @@ def state_value(view: dict[str, Any], block: Block, action: Action) -> Any:
         return element.get("selected_user")
     if kind == "multi_users_select":
         return element.get("selected_users") or []
+    if kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or []]
     return element.get("value")
 
 
@@ -79,6 +81,8 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
         commander_id=state_value(view, Block.COMMANDER, Action.COMMANDER) or user_id,
         invitees=state_value(view, Block.INVITEES, Action.INVITEES) or [],
         links=metadata_links(view),
+        private="private" in (state_value(view, Block.PRIVATE, Action.PRIVATE) or []),
+        security=state_value(view, Block.INCIDENT_TYPE, Action.INCIDENT_TYPE) == "security",
     )
     incident, _ = declare.open_declaration(
         request, session_factory=deps.session_factory, settings=deps.settings
