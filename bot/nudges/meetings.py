@@ -237,7 +237,9 @@ def announce_meeting(
         starts_at, tz, seconds = meeting.starts_at, meeting.timezone, meeting.duration_seconds
         uid, cancelled = meeting.uid, meeting.cancelled_at is not None
         attendees, by = list(meeting.attendees or []), meeting.scheduled_by
-    file_name = f"inc-{number}-postmortem-{sequence}{'-cancelled' if cancelled else ''}.ics"
+    # Unique per version (files carry no metadata: the name is how a lost upload is found).
+    version = f"-v{sequence + 1}" if sequence else ""
+    file_name = f"inc-{number}-postmortem{version}{'-cancelled' if cancelled else ''}.ics"
     if item.attempts_before > 0 and tagged.find_file(
         channel, file_name, oldest=item.created_at.timestamp() - 120
     ):
