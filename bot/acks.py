@@ -18,8 +18,8 @@ from typing import Any
 
 from bot.i18n import ContextThreadPoolExecutor
 
-MAX_DEFER = 0.5  # seconds background work may wait for acks
-QUIET = 0.01  # seconds without a request in flight that count as idle
+MAX_DEFER = 1.0  # seconds background work may wait for acks
+QUIET = 0.05  # seconds without a request in flight that count as idle
 
 
 class AckGate:

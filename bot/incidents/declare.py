@@ -100,31 +100,27 @@ def open_declaration(
     title = validate_title(request.title, settings)
     severity = validate_severity(request.severity, settings)
     with session_factory() as session:
-        existing = service.get_by_request_key(request.request_key, session=session)
-        if existing is not None:
-            return snapshot(existing), False
+        bind = session.get_bind()  # no connection is taken yet
         try:
-            bind = session.get_bind()
             if bind.dialect.name == "postgresql":
                 values = _declared_values(request, title, severity)
-                if isinstance(bind, Engine):  # one autocommitted statement: no lock held by Python
+                text = _declared_text(severity, title)
+                if isinstance(bind, Engine):
+                    # One autocommitted statement on one connection: the counter row is locked
+                    # only inside the server, and the new row comes back with it.
                     autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
                     with Session(autocommit) as own:
-                        incident_id = service.insert_declared(
-                            values, _declared_text(severity, title), session=own
-                        )
-                else:  # a test's outer transaction
-                    incident_id = service.insert_declared(
-                        values, _declared_text(severity, title), session=session
-                    )
-                    session.commit()
-                incident = service.get(incident_id, session=session)
-                assert incident is not None
-            else:
-                incident = _insert_incident(request, title, severity, session)
-                session.commit()
+                        return snapshot(service.insert_declared(values, text, session=own)), True
+                incident = service.insert_declared(values, text, session=session)
+                session.commit()  # a test's outer transaction
+                return snapshot(incident), True
+            existing = service.get_by_request_key(request.request_key, session=session)
+            if existing is not None:
+                return snapshot(existing), False
+            incident = _insert_incident(request, title, severity, session)
+            session.commit()
             return snapshot(incident), True
-        except IntegrityError:
+        except IntegrityError:  # the same request twice (its key is unique)
             session.rollback()
     with session_factory() as session:
         existing = service.get_by_request_key(request.request_key, session=session)

@@ -71,7 +71,7 @@ def _seed_counter(session: Session) -> None:
     session.execute(seed.on_conflict_do_nothing(index_elements=["name"]))
 
 
-def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session) -> int:
+def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session) -> Incident:
     """Take the next number and insert the incident and its first timeline entry (PostgreSQL).
 
     One statement (data-modifying CTEs), so the counter row is locked only while the server
@@ -100,7 +100,7 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
     incident = (
         insert(incidents)
         .from_select(["number", *names], row)
-        .returning(incidents.c.id, incidents.c.number)
+        .returning(*incidents.c)
         .cte("incident")
     )
     entry = select(
@@ -119,13 +119,14 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
         )
         .cte("timeline")
     )
-    statement = select(incident.c.id).add_cte(timeline)
+    statement = select(*incident.c).add_cte(timeline)
     found = session.execute(statement).first()
     if found is None:  # no counter row: nothing was inserted; create it and go again
         _seed_counter(session)
         found = session.execute(statement).first()
         assert found is not None
-    return int(found[0])
+    # A detached copy of the new row (it is committed, or will be with the caller's session).
+    return Incident(**{column.key: found._mapping[column.key] for column in incidents.c})
 
 
 def release_leases(*, session: Session) -> int:
