@@ -140,12 +140,13 @@ def test_play_ends_cleanly_at_end_of_input(tmp_path: Path) -> None:
     assert output.count("Type as a Slack user:") == 2
 
 
-def test_the_readme_starts_with_install_then_the_demo() -> None:
+def test_the_readme_starts_with_install_then_the_demo_then_the_tests() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip()
-    assert first_block == (
-        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/sevbot demo"
-    )
+    assert first_block.splitlines() == [
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/sevbot demo",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    ]
 
 
 def test_play_in_korean_answers_in_korean(tmp_path: Path) -> None:

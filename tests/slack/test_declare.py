@@ -202,6 +202,7 @@ def test_change_made_while_setup_is_retrying_reaches_every_message(harness: Harn
     channel = _incident(h, 1).channel_id
     assert channel is not None
     assert h.command("sev 1", channel=channel).status == 200
+    h.settle()  # the change's own follow-up is done (it must not hold the lease below)
     with session_scope(h.deps.session_factory) as session:  # let the back-off expire
         stored = session.get(Incident, 1)
         assert stored is not None
