@@ -78,7 +78,6 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
     runs it and its commit: a burst of declares queues on the database, not on Python threads.
     """
     incidents = cast(Table, Incident.__table__)
-    entries = cast(Table, TimelineEntry.__table__)
     # INSERT … SELECT inside a CTE gets no Python-side defaults: add the scalar ones.
     values = {
         **{
@@ -88,6 +87,27 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
         },
         **values,
     }
+    statement = _declare_statement(tuple(sorted(values)))
+    params = {
+        **{f"v_{name}": value for name, value in values.items()},
+        "entry_at": values["declared_at"],
+        "entry_actor": values["reporter_id"],
+        "entry_text": entry_text,
+    }
+    found = session.execute(statement, params).first()
+    if found is None:  # no counter row: nothing was inserted; create it and go again
+        _seed_counter(session)
+        found = session.execute(statement, params).first()
+        assert found is not None
+    # A detached copy of the new row (it is committed, or will be with the caller's session).
+    return Incident(**{column.key: found._mapping[column.key] for column in incidents.c})
+
+
+@functools.cache
+def _declare_statement(names: tuple[str, ...]) -> Any:
+    """Build the declare statement once per set of columns (it is costly to build)."""
+    incidents = cast(Table, Incident.__table__)
+    entries = cast(Table, TimelineEntry.__table__)
     number = (
         update(Counter)
         .where(Counter.name == INCIDENT_NUMBER)
@@ -95,8 +115,7 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
         .returning(Counter.value)
         .cte("number")
     )
-    names = list(values)
-    row = select(number.c.value, *(literal(values[n], incidents.c[n].type) for n in names))
+    row = select(number.c.value, *(bindparam(f"v_{n}", type_=incidents.c[n].type) for n in names))
     incident = (
         insert(incidents)
         .from_select(["number", *names], row)
@@ -105,10 +124,10 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
     )
     entry = select(
         incident.c.id,
-        literal(values["declared_at"], entries.c.occurred_at.type),
+        bindparam("entry_at", type_=entries.c.occurred_at.type),
         literal("declared"),
-        literal(values["reporter_id"]),
-        literal(entry_text),
+        bindparam("entry_actor", type_=entries.c.actor_id.type),
+        bindparam("entry_text", type_=entries.c.text.type),
         literal("declared"),
         literal({}, entries.c.data.type),
     )
@@ -119,14 +138,7 @@ def insert_declared(values: dict[str, Any], entry_text: str, *, session: Session
         )
         .cte("timeline")
     )
-    statement = select(*incident.c).add_cte(timeline)
-    found = session.execute(statement).first()
-    if found is None:  # no counter row: nothing was inserted; create it and go again
-        _seed_counter(session)
-        found = session.execute(statement).first()
-        assert found is not None
-    # A detached copy of the new row (it is committed, or will be with the caller's session).
-    return Incident(**{column.key: found._mapping[column.key] for column in incidents.c})
+    return select(*incident.c).add_cte(timeline)
 
 
 def release_leases(*, session: Session) -> int:
