@@ -119,6 +119,8 @@ FAULTS: list[tuple[str, Callable[[FakeSocketMode], None], str | None]] = [
 def test_sevbot_run_survives_every_socket_mode_fault(bot: SocketBotProcess) -> None:
     socket = bot.socket
     assert bot.answer_time(time.monotonic()) < ANSWER_WITHIN
+    # Start-up is logged by several threads; the faults below each count the lines they add.
+    wait_until(lambda: any("ops_listening" in line for line in bot.lines()), timeout=10)
     for name, fault, logged in FAULTS:
         before, cpu_before = len(bot.lines()), bot.cpu_seconds()
         started = time.monotonic()
