@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import make_engine, make_session_factory
+from bot.events import EventBus, decode_event
 from bot.i18n import set_default_language
 from bot.incidents.announce import ROLE_INVITE, invite_role_holder
-from bot.incidents.context import EventBus, IncidentContext, decode_event
+from bot.incidents.context import IncidentContext
 from bot.integrations.slack import SlackAdapter, make_web_client
 from bot.integrations.slack_metadata import TaggedChat
 from bot.outbox.delivery import Outbox

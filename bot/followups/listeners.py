@@ -7,7 +7,6 @@ DM is recorded in the outbox with the follow-up and delivered after the ack.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 from datetime import date
 from typing import Any
@@ -230,7 +229,7 @@ def register_actions(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         if followup is not None:
-            context[FOLLOWUP_KEY] = dataclasses.asdict(followup)
+            context[FOLLOWUP_KEY] = followup
         ack()
 
     def follow_up(context: BoltContext) -> None:

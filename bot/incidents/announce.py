@@ -15,8 +15,9 @@ import structlog
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
+from bot.events import encode_event
 from bot.incidents import service
-from bot.incidents.context import IncidentContext, IncidentResolved, claim, encode_event, release
+from bot.incidents.context import IncidentContext
 from bot.incidents.domain import (
     IncidentSnapshot,
     TimelineItem,
@@ -24,6 +25,8 @@ from bot.incidents.domain import (
     snapshot,
     timeline_item,
 )
+from bot.incidents.events import IncidentResolved
+from bot.incidents.lease import claim, release
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
 from bot.outbox import service as outbox

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from bot import i18n
 from bot.db import retry_while_unreachable, session_scope, utcnow
 from bot.incidents import announce, service
-from bot.incidents.context import LEASE, IncidentContext, IncidentDeclared, claim, release
+from bot.incidents.context import IncidentContext
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
+from bot.incidents.events import IncidentDeclared
+from bot.incidents.lease import LEASE, claim, release
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatError, IntegrationError
 from bot.observability.tracing import traced

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from bot.db import session_scope, utcnow
 from bot.i18n import _, public_, status_label
 from bot.incidents import announce, service
-from bot.incidents.context import IncidentChanged, IncidentContext, IncidentResolved
+from bot.incidents.context import IncidentContext
 from bot.incidents.declare import validate_severity
 from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot, validate_update_text
+from bot.incidents.events import IncidentChanged, IncidentResolved
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.observability.tracing import traced
 from bot.text import mention

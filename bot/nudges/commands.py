@@ -9,13 +9,13 @@ from bot.db import session_scope, utcnow
 from bot.deps import Deps
 from bot.i18n import N_, _, for_reader, public_
 from bot.incidents.announce import event_row
-from bot.incidents.context import PostmortemCompleted
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings
 from bot.nudges.modal import schedule_modal
 from bot.outbox import service as outbox
 from bot.outbox.service import Outgoing
 from bot.postmortems import service as postmortems
+from bot.postmortems.events import PostmortemCompleted
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome, Subcommand
 from bot.text import mention
 

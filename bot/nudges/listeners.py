@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
 
     def carry(context: BoltContext, followup: Followup | None) -> None:
         if followup is not None:
-            context[FOLLOWUP_KEY] = dataclasses.asdict(followup)
+            context[FOLLOWUP_KEY] = followup
 
     def follow_up(context: BoltContext) -> None:
         run_followup(context.get(FOLLOWUP_KEY), deps, cause=context)

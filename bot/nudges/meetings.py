@@ -15,7 +15,6 @@ from bot.db import session_scope, utcnow
 from bot.i18n import _, public_
 from bot.incidents import service as incidents
 from bot.incidents.announce import event_row
-from bot.incidents.context import PostmortemMeetingChanged
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatPort, FileShare, IntegrationError, TaggedChatPort
@@ -25,6 +24,7 @@ from bot.nudges.models import Meeting
 from bot.outbox import service as outbox
 from bot.outbox.service import Claimed, Outgoing
 from bot.postmortems import service as postmortems
+from bot.postmortems.events import PostmortemMeetingChanged
 from bot.settings import Settings
 from bot.text import format_duration, mention, truncate
 

@@ -15,7 +15,7 @@ import structlog
 
 from bot.db import session_scope
 from bot.deps import Deps
-from bot.incidents.context import IncidentDeclared, IncidentResolved
+from bot.incidents.events import IncidentDeclared, IncidentResolved
 from bot.integrations.pagerduty import make_pagerduty
 from bot.observability.metrics import webhook_deliveries
 from bot.pagerduty import flows, listeners, webhooks

@@ -12,15 +12,12 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.i18n import _, for_reader
 from bot.incidents import service as incidents
-from bot.incidents.context import (
-    IncidentResolved,
-    PostmortemCompleted,
-    PostmortemMeetingChanged,
-)
+from bot.incidents.events import IncidentResolved
 from bot.integrations.notion import NotionAdapter
 from bot.integrations.ports import IntegrationError
 from bot.postmortems import jobs
 from bot.postmortems.cli import notion_setup
+from bot.postmortems.events import PostmortemCompleted, PostmortemMeetingChanged
 from bot.postmortems.export import NOT_CONFIGURED
 from bot.scheduler import Job, every
 from bot.settings import Settings

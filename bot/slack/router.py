@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from bot.i18n import _
 
 if TYPE_CHECKING:
     from bot.deps import Deps
+
+
+P = ParamSpec("P")
+FollowupRunner = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,27 @@ class CommandInput:
 
 @dataclass(frozen=True)
 class Followup:
-    """Slow work to run after the ack, by name, with plain (copyable) arguments."""
+    """Slow work to run after the ack: a module-level function, called as run(deps, **args).
 
-    name: str
+    The arguments stay plain values (ids, strings), so Bolt can copy them to a lazy listener.
+    """
+
+    run: FollowupRunner | str  # a name is legacy: looked up in CommandRouter.followups
     args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Return the runner's name (it names the follow-up's span and log lines)."""
+        return self.run if isinstance(self.run, str) else self.run.__name__
+
+
+def followup(
+    run: Callable[Concatenate[Deps, P], None], /, *args: P.args, **kwargs: P.kwargs
+) -> Followup:
+    """Build a follow-up; the arguments are checked against run's keyword parameters."""
+    if args:
+        raise TypeError("follow-up arguments are passed by keyword")
+    return Followup(run, dict(kwargs))
 
 
 @dataclass(frozen=True)
@@ -41,8 +62,9 @@ class Outcome:
     public: bool = False
 
 
+
+
 Accept = Callable[[CommandInput, "Deps"], Outcome]
-FollowupRunner = Callable[..., None]
 
 
 @dataclass

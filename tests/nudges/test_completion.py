@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from bot.db import session_scope
-from bot.incidents.context import PostmortemCompleted
 from bot.postmortems import service as postmortems
+from bot.postmortems.events import PostmortemCompleted
 from tests.harness import Harness
 from tests.nudges.conftest import Clock, deliveries, dm_channel, nudge_messages, run, wait_for
 

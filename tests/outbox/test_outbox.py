@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bot.db import session_scope, utcnow
 from bot.fakes.server import Response
 from bot.incidents import flows
-from bot.incidents.context import IncidentResolved
+from bot.incidents.events import IncidentResolved
 from bot.outbox import service
 from bot.outbox.models import OutboxMessage
 from bot.outbox.service import Outgoing

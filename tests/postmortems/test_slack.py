@@ -12,9 +12,9 @@ from bot.db import session_scope
 from bot.fakes.notion import FakeNotion
 from bot.fakes.slack import FakeSlack
 from bot.followups.ids import FollowUpAction
-from bot.incidents.context import PostmortemCompleted, PostmortemMeetingChanged
 from bot.incidents.models import Incident
 from bot.postmortems import service
+from bot.postmortems.events import PostmortemCompleted, PostmortemMeetingChanged
 from bot.postmortems.setup import SCHEMA
 from tests.harness import Harness, start_harness, wait_until
 

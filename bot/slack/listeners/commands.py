@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,7 +52,7 @@ def accept_command(command: CommandInput, deps: Deps) -> Outcome:
 
 
 def run_followup(
-    followup: dict[str, Any] | None, deps: Deps, *, cause: Mapping[str, Any] | None = None
+    followup: Followup | None, deps: Deps, *, cause: Mapping[str, Any] | None = None
 ) -> None:
     """Run a follow-up recorded by an accept function (in a lazy listener or a job).
 
@@ -61,13 +60,14 @@ def run_followup(
     """
     if not followup:
         return
-    runner = deps.router.followups[followup["name"]]
+    run = followup.run
+    runner = deps.router.followups[run] if isinstance(run, str) else run
     try:
-        with followup_span(followup["name"], followup["args"], deps.session_factory, cause):
-            runner(deps, **followup["args"])
+        with followup_span(followup.name, followup.args, deps.session_factory, cause):
+            runner(deps, **followup.args)
     except IntegrationError as exc:
-        log.warning("followup_failed", followup=followup["name"], problem=str(exc))
-        user, channel = followup["args"].get("user_id"), followup["args"].get("channel_id")
+        log.warning("followup_failed", followup=followup.name, problem=str(exc))
+        user, channel = followup.args.get("user_id"), followup.args.get("channel_id")
         if user and channel:
             with contextlib.suppress(IntegrationError):
                 with for_reader():
@@ -118,7 +118,7 @@ def register(app: App, deps: Deps) -> None:
             forget_delivery(command, deps)
             raise
         if outcome.followup is not None:
-            context[FOLLOWUP_KEY] = dataclasses.asdict(outcome.followup)
+            context[FOLLOWUP_KEY] = outcome.followup
         if outcome.public:
             ack(response_type="in_channel", text=outcome.reply or "")
         elif outcome.reply or outcome.blocks:

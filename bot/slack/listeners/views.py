@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -167,7 +166,7 @@ def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -
             ack(response_action="errors", errors={first_block: str(exc)})
             return
         if outcome.followup is not None:
-            context[FOLLOWUP_KEY] = dataclasses.asdict(outcome.followup)
+            context[FOLLOWUP_KEY] = outcome.followup
         ack()
 
     def follow_up(context: BoltContext) -> None:
