@@ -68,7 +68,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
         listener_executor=executor,
     )
     languages = ReaderLanguages(deps.chat.user_locale, executor or ThreadPoolExecutor(1))
-    deps.extras["reader_languages"] = languages
+    deps.reader_languages = languages
     app.use(reader_middleware(languages))
     if not deps.router.subcommands:
         register_features(deps)
@@ -76,6 +76,6 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     commands.register(app, deps)
     views.register(app, deps)
     actions.register(app, deps)
-    for hook in deps.extras.get("app_hooks", []):
+    for hook in deps.app_hooks:
         hook(app, deps)
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -15,6 +17,7 @@ from bot.events import EventBus, decode_event
 from bot.i18n import set_default_language
 from bot.incidents.announce import ROLE_INVITE, invite_role_holder
 from bot.incidents.context import IncidentContext
+from bot.integrations.ports import ChatPort
 from bot.integrations.slack import SlackAdapter, make_web_client
 from bot.integrations.slack_metadata import TaggedChat
 from bot.outbox.delivery import Outbox
@@ -22,6 +25,21 @@ from bot.outbox.service import EVENT, Claimed
 from bot.settings import Settings
 from bot.slack.presenter import SlackPresenter
 from bot.slack.router import CommandRouter
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.integrations.pagerduty import PagerDutyAdapter
+    from bot.postmortems.ports import NotionPort
+    from bot.scheduler import Job
+    from bot.slack.languages import ReaderLanguages
+    from bot.web import Route
+
+# Link a vendor object asked for at declaration to the new incident: hook(deps, incident_id, ref)
+LinkHook = Callable[["Deps", int, str], None]
+# Add a section to a user's App Home: hook(deps, user_id) -> blocks
+HomeSection = Callable[["Deps", str], list[dict[str, Any]]]
+AppHook = Callable[["App", "Deps"], None]
 
 
 @dataclass
@@ -32,12 +50,24 @@ class Deps:
     engine: Engine
     session_factory: sessionmaker[Session]
     web_client: WebClient
-    chat: SlackAdapter
+    chat: ChatPort
     incidents: IncidentContext
     outbox: Outbox
     router: CommandRouter = field(default_factory=CommandRouter)
-    # Optional features register their services here (pagerduty, notion, scheduler...).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # What the features install (bot/features.py): recurring jobs, HTTP routes, link hooks by
+    # the kind of link ("pagerduty"), App Home sections and the listeners they add to the app.
+    jobs: list[Job] = field(default_factory=list)
+    routes: dict[str, Route] = field(default_factory=dict)
+    link_hooks: dict[str, LinkHook] = field(default_factory=dict)
+    home_sections: list[HomeSection] = field(default_factory=list)
+    app_hooks: list[AppHook] = field(default_factory=list)
+    # Vendors other than Slack: None when not configured.
+    pagerduty: PagerDutyAdapter | None = None
+    notion: NotionPort | None = None
+    # The single worker that processes PagerDuty webhook deliveries in arrival order.
+    pagerduty_inbox: Executor | None = None
+    # Set by create_app(): the Slack locale of whom each request answers.
+    reader_languages: ReaderLanguages | None = None
 
     @property
     def bus(self) -> EventBus:

@@ -5,12 +5,14 @@ may:
 
 - add ``/incident`` subcommands and follow-ups on ``deps.router``;
 - subscribe to incident events on ``deps.bus``;
-- append ``bot.scheduler.Job`` objects to ``deps.extras["jobs"]``;
-- add WSGI routes (path -> ``bot.web.Route``) to ``deps.extras["routes"]``;
-- append ``hook(app, deps)`` callables to ``deps.extras["app_hooks"]`` to register Bolt
+- append ``bot.scheduler.Job`` objects to ``deps.jobs``;
+- add WSGI routes (path -> ``bot.web.Route``) to ``deps.routes``;
+- set ``deps.link_hooks[kind]`` to link a vendor object asked for at declaration;
+- append ``hook(app, deps)`` callables to ``deps.app_hooks`` to register Bolt
   listeners (actions, views) on the app when it is created;
-- append ``hook(deps, user_id) -> blocks`` callables to ``deps.extras["home_sections"]`` to add
-  a section to a user's App Home.
+- append ``hook(deps, user_id) -> blocks`` callables to ``deps.home_sections`` to add
+  a section to a user's App Home;
+- set its vendor's adapter (``deps.pagerduty``, ``deps.notion``).
 
 A feature may also expose ``commands``: a list of click commands added to the ``sevbot`` CLI.
 """

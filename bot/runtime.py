@@ -65,7 +65,7 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
     gate = AckGate()
     executor = AckFirstExecutor(gate, max_workers=16, thread_name_prefix="sevbot-listener")
     app = create_app(settings, deps, executor)
-    routes: dict[str, Route] = dict(deps.extras.get("routes", {}))
+    routes: dict[str, Route] = dict(deps.routes)
     if deps.engine.dialect.name == "sqlite":  # one process per SQLite file: no live claims
         with session_scope(deps.session_factory) as session:
             released = outbox.release_all(session=session)
@@ -77,7 +77,7 @@ def assemble(settings: Settings, deps: Deps | None = None) -> Bot:
         Job("outbox", deliver_outbox, every(OUTBOX_EVERY)),
         Job("resume_incidents", resume_incidents, every(timedelta(seconds=15))),
         Job("reconcile_activity", reconcile_activity, DateTrigger()),  # once, at start
-        *deps.extras.get("jobs", []),
+        *deps.jobs,
     ]
     return Bot(settings, deps, app, WebApp(app, deps, routes, gate=gate), executor, jobs)
 

@@ -70,7 +70,7 @@ def test_a_readers_slack_locale_picks_the_language_of_their_private_replies(
     minsu = harness.slack.add_user("minsu", email="minsu@example.com", locale="ko-KR")
     first = _reply(harness.command("help", user=minsu))
     assert "`/incident` commands" in first  # not known yet: the workspace language
-    languages = harness.deps.extras["reader_languages"]
+    languages = harness.deps.reader_languages
     wait_until(lambda: languages.cached(minsu) == (True, "ko"), message="locale fetched")
     calls = harness.slack.calls_to("users.info")
     assert any(c.get("user") == minsu and str(c.get("include_locale")) in ("1", "true", "True")
@@ -149,7 +149,7 @@ def test_public_posts_stay_in_the_workspace_language_while_the_reader_gets_their
 ) -> None:
     minsu = harness.slack.add_user("minsu", email="minsu@example.com", locale="ko-KR")
     harness.command("help", user=minsu)  # first contact: the locale is fetched meanwhile
-    languages = harness.deps.extras["reader_languages"]
+    languages = harness.deps.reader_languages
     wait_until(lambda: languages.cached(minsu) == (True, "ko"), message="locale fetched")
     incident = harness.declare("declare sev3 Queue backlog", user=minsu)
     harness.slack.add_message(incident["channel"], minsu, "joining")  # minsu is a member

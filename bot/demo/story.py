@@ -13,10 +13,8 @@ from bot.demo.notion_page import NotionReader
 from bot.demo.transcript import Button, Transcript, buttons_of
 from bot.demo.world import World
 from bot.i18n import N_, _
-from bot.nudges.ids import NudgeAction
 from bot.nudges.rules import nudge_kind
-from bot.pagerduty.ids import PdAction
-from bot.slack.ids import Action, Block
+from bot.slack.ids import Action, Block, NudgeAction, PagerDutyAction
 
 STEPS = [
     N_("1. PagerDuty triggers an incident and its webhook arrives"),
@@ -83,7 +81,7 @@ class Story:
         self.t.heading(self.steps[0])
         incident = self.pd.trigger(_("Payments API 5xx above 5%"), alerts=3)
         offer = self._wait(
-            lambda: self._button(w.incidents_channel, PdAction.DECLARE), "the Declare offer"
+            lambda: self._button(w.incidents_channel, PagerDutyAction.DECLARE), "the Declare offer"
         )
 
         self.t.heading(self.steps[1])

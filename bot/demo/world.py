@@ -232,7 +232,7 @@ def start_world(*, language: str = "en") -> World:
 
 def _close_bot(bot: Bot) -> None:
     bot.close()
-    executor = bot.deps.extras.get("pagerduty_executor")
+    executor = bot.deps.pagerduty_inbox
     if executor is not None:
         executor.shutdown(wait=True)
 

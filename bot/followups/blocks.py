@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.followups.ids import (
-    BLOCK_PREFIX,
-    SNOOZE_FOR_DAYS,
+from bot.followups.service import SNOOZE_FOR_DAYS
+from bot.slack.ids import (
+    FOLLOWUP_ADD_BLOCK_PREFIX,
+    FOLLOWUP_ITEM_BLOCK_PREFIX,
     FollowUpAction,
     FollowUpBlock,
     FollowUpCallback,
@@ -41,7 +42,7 @@ def followup_list_blocks(heading: str, items: list[FollowUpView]) -> list[dict[s
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"{BLOCK_PREFIX}{item.id}",
+                "block_id": f"{FOLLOWUP_ITEM_BLOCK_PREFIX}{item.id}",
                 "elements": [
                     {
                         "type": "button",
@@ -95,7 +96,7 @@ def owner_dm_blocks(text: str, followup_id: int) -> list[dict[str, Any]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {
             "type": "actions",
-            "block_id": f"{BLOCK_PREFIX}{followup_id}",
+            "block_id": f"{FOLLOWUP_ITEM_BLOCK_PREFIX}{followup_id}",
             "elements": [
                 _button(FollowUpAction.DONE, "Done", followup_id, style="primary"),
                 _button(FollowUpAction.WONT_DO, "Won't do", followup_id),
@@ -110,7 +111,7 @@ def nudge_blocks(text: str, followup_id: int) -> list[dict[str, Any]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": f":alarm_clock: {text}"}},
         {
             "type": "actions",
-            "block_id": f"{BLOCK_PREFIX}{followup_id}",
+            "block_id": f"{FOLLOWUP_ITEM_BLOCK_PREFIX}{followup_id}",
             "elements": [
                 _button(FollowUpAction.DONE, "Done", followup_id, style="primary"),
                 _button(FollowUpAction.SNOOZE, f"Snooze {SNOOZE_FOR_DAYS // 7} week", followup_id),
@@ -124,7 +125,7 @@ def add_button(incident_id: int) -> dict[str, Any]:
     """Return the [Add follow-up] button of the resolve summary and the postmortem message."""
     return {
         "type": "actions",
-        "block_id": f"followups_add_{incident_id}",
+        "block_id": f"{FOLLOWUP_ADD_BLOCK_PREFIX}{incident_id}",
         "elements": [
             {
                 "type": "button",

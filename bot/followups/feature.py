@@ -15,10 +15,10 @@ NUDGE_PASS_EVERY = timedelta(minutes=1)
 def install(deps: Deps) -> None:
     """Register the subcommands, the buttons, the App Home section and the nudge job."""
     listeners.register(deps.router)
-    deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
-    deps.extras.setdefault("home_sections", []).append(listeners.home_section)
+    deps.app_hooks.append(listeners.register_actions)
+    deps.home_sections.append(listeners.home_section)
     deps.outbox.veto(notify.KINDS, notify.closed_meanwhile)
-    jobs = deps.extras.setdefault("jobs", [])
+    jobs = deps.jobs
     jobs.append(Job("followup_nudges", notify.run_followup_nudges, every(NUDGE_PASS_EVERY)))
     if deps.settings.notion_token and deps.settings.notion_followups_database_id:
         jobs.append(Job("followups_notion", run_notion_sync, every(NUDGE_PASS_EVERY)))

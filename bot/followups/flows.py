@@ -16,6 +16,7 @@ from bot.followups import notify, service
 from bot.followups.models import FollowUp
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
+from bot.incidents.flows import channel_incident
 from bot.outbox import service as outbox
 
 PRIVATE_TEXT = "(a follow-up of a private incident)"
@@ -116,12 +117,14 @@ def add_followup(
     owner's DM when someone else assigned it; return it, whether it is new and the outbox keys.
     """
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
-        if incident_id is not None:
-            incident = incidents.get(incident_id, session=session)
-        else:
-            incident = incidents.get_by_channel(channel_id, session=session)
-        if incident is None:
-            raise InvalidInput(f"Run `{ADD_USAGE}` in the incident's channel.")
+        found = (
+            incidents.get(incident_id, session=session)
+            if incident_id is not None
+            else channel_incident(channel_id, session=session, usage=ADD_USAGE)
+        )
+        if found is None:
+            raise InvalidInput(f"There is no incident {incident_id}.")
+        incident = found
         row, created = service.create(
             session=session,
             incident_id=incident.id,

@@ -16,9 +16,10 @@ from slack_bolt import Ack, App, BoltContext
 from bot.deps import Deps
 from bot.followups import flows
 from bot.followups.blocks import add_modal, describe, followup_list_blocks, home_blocks
-from bot.followups.ids import SNOOZE_FOR_DAYS, FollowUpAction, FollowUpBlock, FollowUpCallback
+from bot.followups.service import SNOOZE_FOR_DAYS
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
+from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome

@@ -12,6 +12,8 @@ from bot.db import inserted, upsert_insert, utcnow
 from bot.followups.models import FollowUp
 from bot.incidents.models import Incident
 
+SNOOZE_FOR_DAYS = 7  # the [Snooze 1 week] button
+
 
 def create(
     *,

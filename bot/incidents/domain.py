@@ -12,6 +12,11 @@ from bot.text import clean_text
 UPDATE_MAX_LENGTH = 8000  # posted across several 3,000-character blocks; more is a document
 
 
+def incident_label(number: int) -> str:
+    """Return the short name people use for an incident number, e.g. 'INC-12'."""
+    return f"INC-{number}"
+
+
 class InvalidInput(Exception):
     """A user's input is invalid; the message tells them how to do it right."""
 
@@ -77,7 +82,7 @@ class IncidentSnapshot:
     @property
     def label(self) -> str:
         """Return the short name people use, e.g. 'INC-12'."""
-        return f"INC-{self.number}"
+        return incident_label(self.number)
 
     @property
     def is_open(self) -> bool:

@@ -41,16 +41,19 @@ class Change:
     keys: tuple[str, ...] = ()
 
 
-def _open_incident(channel_id: str, session: Session) -> Incident:
+def channel_incident(channel_id: str, *, session: Session, usage: str | None = None) -> Incident:
+    """Return the incident of this channel, or refuse, saying where the command works."""
     incident = service.get_by_channel(channel_id, session=session)
-    if incident is None:
-        raise InvalidInput(
-            _(
-                "This command only works in an incident channel. "
-                "Run it in the channel of the incident you mean (see `/incident list`)."
-            )
+    if incident is not None:
+        return incident
+    if usage is not None:
+        raise InvalidInput(_("Run `{usage}` in an incident's channel.", usage=usage))
+    raise InvalidInput(
+        _(
+            "This command only works in an incident channel. "
+            "Run it in the channel of the incident you mean (see `/incident list`)."
         )
-    return incident
+    )
 
 
 def _record_change(
@@ -85,7 +88,7 @@ def record_update(channel_id: str, text: str, author_id: str, *, ctx: IncidentCo
     """Record a status update in the timeline, with its posts, and return what to deliver."""
     text = validate_update_text(text)
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         now = utcnow()
         incident.last_update_at = now
         service.add_timeline_entry(
@@ -108,7 +111,7 @@ def change_severity(channel_id: str, raw: str, actor_id: str, *, ctx: IncidentCo
     severity = normalise_severity(raw, settings.severity_names) or raw.strip()
     validate_severity(severity, settings)
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         old = incident.severity
         if old == severity:
             raise InvalidInput(
@@ -141,7 +144,7 @@ def change_status(channel_id: str, status: str, actor_id: str, *, ctx: IncidentC
     if status == "resolved":
         return resolve(channel_id, "", actor_id, ctx=ctx)
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         if not incident.is_open:
             raise InvalidInput(
                 _(
@@ -185,7 +188,7 @@ def assign_role(
             _("`{role}` is not a role. Use one of: {choices}.", role=role, choices=", ".join(ROLES))
         )
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         old = incident.role_holder(role)
         if old == user_id:
             raise InvalidInput(
@@ -211,7 +214,7 @@ def assign_role(
 def resolve(channel_id: str, summary: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Resolve the incident with an optional summary."""
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         if not incident.is_open:
             raise InvalidInput(_("INC-{number} is already resolved.", number=incident.number))
         now = utcnow()
@@ -239,7 +242,7 @@ def resolve(channel_id: str, summary: str, actor_id: str, *, ctx: IncidentContex
 def reopen(channel_id: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     """Reopen a resolved incident."""
     with session_scope(ctx.session_factory) as session:
-        incident = _open_incident(channel_id, session)
+        incident = channel_incident(channel_id, session=session)
         if incident.is_open:
             raise InvalidInput(_("INC-{number} is not resolved.", number=incident.number))
         incident.status, incident.resolved_at = "investigating", None

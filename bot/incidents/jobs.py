@@ -55,7 +55,7 @@ def run_pending_links(deps: Deps, incident_id: int) -> None:
             return
         pending = dict(incident.pending_links)
     for kind, ref in pending.items():
-        hook = deps.extras.get(f"link:{kind}")
+        hook = deps.link_hooks.get(kind)
         if hook is None:
             log.warning("link_kind_unhandled", incident_id=incident_id, kind=kind)
         else:

@@ -97,6 +97,14 @@ class ChatPort(Protocol):
         """Return the bot's own user id."""
         ...
 
+    def identity(self) -> dict[str, str]:
+        """Return the bot's identity (user_id, bot_id, team_id, enterprise_id), cached."""
+        ...
+
+    def user_locale(self, user_id: str) -> str | None:
+        """Return a user's Slack locale ('ko-KR'), or None when Slack does not say."""
+        ...
+
     def find_channel(self, name: str, *, private: bool = False) -> ChannelInfo | None:
         """Find a channel by exact name, or None."""
         ...

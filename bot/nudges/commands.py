@@ -10,6 +10,7 @@ from bot.deps import Deps
 from bot.i18n import N_, _, for_reader, public_
 from bot.incidents.announce import event_row
 from bot.incidents.domain import InvalidInput
+from bot.incidents.flows import channel_incident
 from bot.nudges import meetings
 from bot.nudges.modal import schedule_modal
 from bot.outbox import service as outbox
@@ -44,7 +45,7 @@ def parse_meeting_duration(text: str) -> timedelta:
 def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
     """Validate /incident schedule quickly; the profile lookup and posting come after the ack."""
     with session_scope(deps.session_factory) as session:
-        incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+        incident = channel_incident(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
     if cmd.args.lower() == "cancel":
         _incident_id, keys = meetings.cancel_meeting(
@@ -91,7 +92,7 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
         if fallback is not None:
             return fallback.accept(cmd, deps)
         with session_scope(deps.session_factory) as session:
-            incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+            incident = channel_incident(cmd.channel_id, session=session)
             incident_id = incident.id
         if "postmortem_export" in deps.router.followups:
             return Outcome(
@@ -109,7 +110,7 @@ def accept_postmortem(cmd: CommandInput, deps: Deps, fallback: Subcommand | None
             _("Usage: `{usage}` marks the postmortem complete.", usage=POSTMORTEM_USAGE)
         )
     with session_scope(deps.session_factory) as session:
-        incident = meetings.incident_for_channel(cmd.channel_id, session=session)
+        incident = channel_incident(cmd.channel_id, session=session)
         incident_id, label = incident.id, f"INC-{incident.number}"
         existing = postmortems.get(incident_id, session=session)
         if existing is not None and existing.status == "Complete":

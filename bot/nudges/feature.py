@@ -15,8 +15,8 @@ def install(deps: Deps) -> None:
     """Register /incident schedule, /incident postmortem done, the buttons and the nudge job."""
     commands.register(deps.router)
     deps.router.followup("nudges_say")(listeners.say)
-    deps.extras.setdefault("app_hooks", []).append(listeners.register)
-    deps.extras.setdefault("jobs", []).append(Job("nudges", run_nudges, every(POLL_EVERY)))
+    deps.app_hooks.append(listeners.register)
+    deps.jobs.append(Job("nudges", run_nudges, every(POLL_EVERY)))
     deps.outbox.veto(rules.ALL_KINDS, functools.partial(superseded_retries, deps=deps))
     deps.outbox.observe(rules.ALL_KINDS, lambda item: nudges_sent.labels(item.kind).inc())
     deps.outbox.handle(

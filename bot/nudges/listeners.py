@@ -14,9 +14,10 @@ from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings, service
 from bot.nudges.commands import parse_meeting_duration
-from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock, NudgeCallback
 from bot.nudges.modal import metadata_incident_id, submitted
+from bot.nudges.rules import SNOOZE_CHOICES
 from bot.settings import parse_duration
+from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
 from bot.slack.router import Followup

@@ -16,7 +16,7 @@ from bot.i18n import _, public_
 from bot.incidents import service as incidents
 from bot.incidents.announce import event_row
 from bot.incidents.domain import InvalidInput
-from bot.incidents.models import Incident
+from bot.incidents.flows import channel_incident
 from bot.integrations.ports import ChatPort, FileShare, IntegrationError, TaggedChatPort
 from bot.nudges import service
 from bot.nudges.ics import Invitation, build_ics, meeting_uid
@@ -118,19 +118,6 @@ def user_timezone(chat: ChatPort, user_id: str, settings: Settings) -> str:
     return tz if tz and tz in _zone_names() else settings.default_timezone
 
 
-def incident_for_channel(channel_id: str, *, session: Session) -> Incident:
-    """Return the incident of this channel, or explain where the command works."""
-    incident = incidents.get_by_channel(channel_id, session=session)
-    if incident is None:
-        raise InvalidInput(
-            _(
-                "This command only works in an incident channel. "
-                "Run it in the channel of the incident you mean (see `/incident list`)."
-            )
-        )
-    return incident
-
-
 def record_meeting(
     incident_id: int,
     starts_at: datetime,
@@ -163,7 +150,7 @@ def cancel_meeting(
 ) -> tuple[int, list[str]]:
     """Cancel the recorded meeting (nudges resume); return the incident id and what to send."""
     with session_scope(session_factory) as session:
-        incident = incident_for_channel(channel_id, session=session)
+        incident = channel_incident(channel_id, session=session)
         postmortem = postmortems.get(incident.id, session=session)
         if postmortem is None or postmortem.meeting_at is None:
             raise InvalidInput(

@@ -16,9 +16,8 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import _, current_language
 from bot.nudges import rules
-from bot.nudges.ids import SNOOZE_CHOICES, NudgeAction, NudgeBlock
-from bot.nudges.rules import Due, Facts
-from bot.slack.ids import Action
+from bot.nudges.rules import SNOOZE_CHOICES, Due, Facts
+from bot.slack.ids import Action, NudgeAction, NudgeBlock
 from bot.text import format_duration, mention, neutralise
 
 Message = tuple[str, list[dict[str, Any]]]

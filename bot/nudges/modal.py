@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import _
-from bot.nudges.ids import NudgeAction, NudgeBlock, NudgeCallback
+from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
 from bot.text import duration_value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.i18n import N_
 from bot.settings import Settings
 
 UPDATE = "update"
@@ -16,6 +17,8 @@ COMPLETE = "complete"
 # The kinds whose due times make the grid; the others ride along with one of them.
 GRID_KINDS = (UPDATE, SCHEDULE, REMINDER, COMPLETE)
 ALL_KINDS = (*GRID_KINDS, UPDATE_ESCALATION, SCHEDULE_DM)
+# How long a nudge may be snoozed, with its label (translated where it is shown).
+SNOOZE_CHOICES = {"30m": N_("30 minutes"), "1h": N_("1 hour"), "2h": N_("2 hours")}
 
 
 def nudge_kind(key: str) -> str | None:

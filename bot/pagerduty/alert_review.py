@@ -141,7 +141,7 @@ def due_run_key(settings: Settings, now: datetime, last_posted: datetime | None)
 def scheduled_review(deps: Any, *, now: datetime | None = None) -> str | None:
     """Post the scheduled review once per due run; return the message ts, or None if skipped."""
     settings: Settings = deps.settings
-    adapter: PagerDutyAdapter | None = deps.extras.get("pagerduty")
+    adapter = deps.pagerduty
     if adapter is None or not settings.alert_review_channel:
         return None
     now = now or utcnow()

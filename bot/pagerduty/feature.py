@@ -95,18 +95,16 @@ def install(deps: Deps) -> None:
     """Register the PagerDuty feature on deps."""
     listeners.register(deps.router)
     adapter = make_pagerduty(deps.settings)
-    deps.extras["pagerduty"] = adapter
+    deps.pagerduty = adapter
     if adapter is None:
         return
     # One worker keeps deliveries in arrival order; the job below catches anything left over.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagerduty-inbox")
-    deps.extras["pagerduty_executor"] = executor
-    deps.extras["link:pagerduty"] = listeners.link_after_declare
-    deps.extras.setdefault("app_hooks", []).append(listeners.register_actions)
-    deps.extras.setdefault("routes", {})[WEBHOOK_PATH] = webhook_route(
-        deps, InboxKicker(deps, executor)
-    )
-    jobs = deps.extras.setdefault("jobs", [])
+    deps.pagerduty_inbox = executor
+    deps.link_hooks["pagerduty"] = listeners.link_after_declare
+    deps.app_hooks.append(listeners.register_actions)
+    deps.routes[WEBHOOK_PATH] = webhook_route(deps, InboxKicker(deps, executor))
+    jobs = deps.jobs
     jobs.append(Job("pagerduty_inbox", process_inbox, every(INBOX_EVERY)))
     if deps.settings.alert_review_channel:
         jobs.append(Job("alert_review", scheduled_review, review_trigger(deps.settings)))

@@ -17,13 +17,14 @@ from bot.deps import Deps
 from bot.i18n import N_, _, for_reader, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
+from bot.incidents.flows import channel_incident
 from bot.integrations.pagerduty import PagerDutyAdapter
 from bot.integrations.ports import AuthError, IntegrationError, NotFound
 from bot.pagerduty import flows, messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
-from bot.pagerduty.ids import PdAction
 from bot.slack.blocks.modals import declare_modal
+from bot.slack.ids import PagerDutyAction
 from bot.slack.listeners.actions import action_channel
 from bot.slack.listeners.commands import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
@@ -36,7 +37,7 @@ NOT_CONFIGURED = N_("PagerDuty is not configured here: ask an admin to set PAGER
 
 def adapter_of(deps: Deps) -> PagerDutyAdapter:
     """Return the PagerDuty adapter, or raise InvalidInput saying the feature is off."""
-    adapter: PagerDutyAdapter | None = deps.extras.get("pagerduty")
+    adapter = deps.pagerduty
     if adapter is None:
         raise InvalidInput(_(NOT_CONFIGURED))
     return adapter
@@ -44,10 +45,7 @@ def adapter_of(deps: Deps) -> PagerDutyAdapter:
 
 def _sev_channel(cmd: CommandInput, deps: Deps, usage: str) -> int:
     with session_scope(deps.session_factory) as session:
-        incident_id = incidents.incident_id_for_channel(cmd.channel_id, session=session)
-    if incident_id is None:
-        raise InvalidInput(_("Run `{usage}` in an incident's channel.", usage=usage))
-    return incident_id
+        return channel_incident(cmd.channel_id, session=session, usage=usage).id
 
 
 def _report(deps: Deps, channel_id: str, user_id: str, problem: Exception) -> None:
@@ -216,7 +214,7 @@ def register(router: CommandRouter) -> None:
 
 def link_after_declare(deps: Deps, incident_id: int, ref: str) -> None:
     """Link the PagerDuty incident a Declare button came from (the core 'link:pagerduty' hook)."""
-    adapter: PagerDutyAdapter | None = deps.extras.get("pagerduty")
+    adapter = deps.pagerduty
     if adapter is None:
         return
     try:
@@ -296,5 +294,5 @@ def register_actions(app: App, deps: Deps) -> None:
             public_("{user} invited the on-call: {people}", user=mention(user_id), people=mentions),
         )
 
-    app.action(PdAction.DECLARE.value)(ack=just_ack, lazy=[open_declare])
-    app.action(PdAction.INVITE_ONCALL.value)(ack=just_ack, lazy=[invite])
+    app.action(PagerDutyAction.DECLARE.value)(ack=just_ack, lazy=[open_declare])
+    app.action(PagerDutyAction.INVITE_ONCALL.value)(ack=just_ack, lazy=[invite])

@@ -11,7 +11,7 @@ from typing import Any
 from bot.i18n import N_, _
 from bot.integrations.ports import Message
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
-from bot.pagerduty.ids import PdAction
+from bot.slack.ids import PagerDutyAction
 from bot.text import mention, truncate
 from bot.text import neutralise_external as neutralise
 
@@ -93,7 +93,7 @@ def offer(pd: PdIncident, severity: str) -> Message:
             "elements": [
                 {
                     "type": "button",
-                    "action_id": PdAction.DECLARE.value,
+                    "action_id": PagerDutyAction.DECLARE.value,
                     "text": {"type": "plain_text", "text": _("Declare incident")},
                     "style": "danger",
                     "value": declare_button_value(pd, severity),
@@ -206,7 +206,7 @@ def oncall_message(people: list[OncallPerson], query: str | None) -> Message:
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": PdAction.INVITE_ONCALL.value,
+                        "action_id": PagerDutyAction.INVITE_ONCALL.value,
                         "text": {"type": "plain_text", "text": _("Invite to this channel")},
                         "value": ",".join(ids)[:2000],
                     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -65,7 +64,7 @@ def install(deps: Deps) -> None:
     settings = deps.settings
     notion = NotionAdapter.from_settings(settings, engine=deps.engine)
     if notion is not None:
-        deps.extras[jobs.NOTION_KEY] = notion
+        deps.notion = notion
 
     def on_resolved(event: IncidentResolved) -> None:
         jobs.on_resolved(deps, event.incident_id)
@@ -90,7 +89,7 @@ def install(deps: Deps) -> None:
         with contextlib.suppress(IntegrationError):
             deps.chat.post_ephemeral(channel_id, user_id, reply)
 
-    job_list: list[Any] = deps.extras.setdefault("jobs", [])
+    job_list = deps.jobs
     job_list.append(
         Job("postmortem_export_queue", jobs.run_export_queue, every(EXPORT_QUEUE_EVERY))
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.orm import Session
@@ -27,15 +27,13 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-NOTION_KEY = "notion"
 # A resolve whose event was lost to a crash is picked up if it happened this recently.
 SWEEP_WINDOW = timedelta(days=1)
 
 
 def notion_of(deps: Deps) -> NotionPort | None:
     """Return the Notion adapter installed on deps, or None when Notion is not configured."""
-    notion: Any = deps.extras.get(NOTION_KEY)
-    return notion  # type: ignore[no-any-return]
+    return deps.notion
 
 
 def export_now(deps: Deps, incident_id: int, *, tell_channel: bool = True) -> ExportResult:

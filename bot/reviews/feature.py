@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.deps import Deps
 from bot.reviews import jobs
 from bot.reviews.cli import incident_review_command
@@ -16,6 +14,6 @@ def install(deps: Deps) -> None:
     """Schedule the review when INCIDENT_REVIEW_CHANNEL is set."""
     if not deps.settings.incident_review_channel:
         return
-    job_list: list[Any] = deps.extras.setdefault("jobs", [])
+    job_list = deps.jobs
     job_list.append(Job("incident_review", jobs.on_schedule, jobs.review_trigger(deps.settings)))
     job_list.append(Job("incident_review_retry", jobs.deliver_pending, every(jobs.RETRY_EVERY)))

@@ -62,8 +62,6 @@ class Outcome:
     public: bool = False
 
 
-
-
 Accept = Callable[[CommandInput, "Deps"], Outcome]
 
 

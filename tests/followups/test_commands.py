@@ -10,10 +10,10 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.fakes.slack_requests import button_action
 from bot.followups.flows import parse_close, parse_new
-from bot.followups.ids import FollowUpAction
 from bot.followups.models import FollowUp
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import TimelineEntry
+from bot.slack.ids import FollowUpAction
 from tests.harness import Harness, wait_until
 
 TODAY = date(2026, 11, 29)

@@ -14,9 +14,9 @@ from bot.db import session_scope
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import button_action, users_select_value
 from bot.followups import notify
-from bot.followups.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
 from bot.followups.models import FollowUp
 from bot.outbox.models import OutboxMessage
+from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
 from tests.harness import Harness, start_harness, wait_until
 from tests.nudges.conftest import dm_channel
 

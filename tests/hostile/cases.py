@@ -19,9 +19,15 @@ from bot.fakes.slack_requests import (
     plain_text_value,
     static_select_value,
 )
-from bot.nudges.ids import NudgeAction, NudgeBlock, NudgeCallback
-from bot.pagerduty.ids import PdAction
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import (
+    Action,
+    Block,
+    Callback,
+    NudgeAction,
+    NudgeBlock,
+    NudgeCallback,
+    PagerDutyAction,
+)
 from tests.harness import SIGNING_SECRET
 from tests.hostile.conftest import Sweep
 
@@ -507,9 +513,11 @@ def _interaction_cases() -> list[Case]:
         Case("action-schedule-negative", button(NudgeAction.SCHEDULE_MEETING, "-5")),
         Case("action-snooze-unknown", snooze_click({"value": "99y"})),
         Case("action-snooze-string", snooze_click("1h"), 400),
-        Case("action-pd-declare-garbage", button(PdAction.DECLARE, "not json", "general")),
-        Case("action-pd-declare-list", button(PdAction.DECLARE, "[1]", "general")),
-        Case("action-pd-invite-broadcast", button(PdAction.INVITE_ONCALL, "<!channel>,@here")),
+        Case("action-pd-declare-garbage", button(PagerDutyAction.DECLARE, "not json", "general")),
+        Case("action-pd-declare-list", button(PagerDutyAction.DECLARE, "[1]", "general")),
+        Case(
+            "action-pd-invite-broadcast", button(PagerDutyAction.INVITE_ONCALL, "<!channel>,@here")
+        ),
         Case("view-unknown-callback", view("no_such_modal", TITLE), 404),
         Case("view-declare-no-state", view(Callback.DECLARE, None), 400, says="state"),
         Case(

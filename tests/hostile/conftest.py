@@ -131,7 +131,7 @@ def sweep(engine: Engine) -> Iterator[Sweep]:
             yield state
     finally:
         h.bot.close()
-        executor = h.deps.extras.get("pagerduty_executor")
+        executor = h.deps.pagerduty_inbox
         if executor is not None:
             executor.shutdown(wait=True)
         slack.stop()

@@ -36,7 +36,7 @@ def _send(sweep: Sweep, case: Case) -> tuple[int, str]:
 
 def _settle(sweep: Sweep) -> None:
     sweep.h.settle()
-    inbox = sweep.h.deps.extras.get("pagerduty_executor")
+    inbox = sweep.h.deps.pagerduty_inbox
     if inbox is not None:  # one worker, in order: this runs after any queued inbox run
         inbox.submit(lambda: None).result(timeout=30)
     sweep.h.settle()

@@ -10,9 +10,9 @@ from icalendar import Calendar
 
 from bot.db import session_scope
 from bot.fakes.slack_requests import button_action, multi_users_select_value, plain_text_value
-from bot.nudges.ids import NudgeAction, NudgeBlock, NudgeCallback
 from bot.postmortems import service as postmortems
 from bot.postmortems.events import PostmortemMeetingChanged
+from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
 from tests.harness import Harness
 from tests.nudges.conftest import Clock, deliveries, nudge_messages, run, wait_for
 

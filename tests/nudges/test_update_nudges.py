@@ -12,11 +12,10 @@ from bot.db import session_scope
 from bot.fakes.server import Response
 from bot.fakes.slack_requests import button_action
 from bot.integrations.slack_metadata import TaggedChat
-from bot.nudges.ids import NudgeAction
 from bot.nudges.jobs import deliver_pending, record_due, run_nudges
 from bot.nudges.models import NudgeSchedule
 from bot.outbox.models import OutboxMessage
-from bot.slack.ids import Action
+from bot.slack.ids import Action, NudgeAction
 from tests.harness import Harness
 from tests.nudges.conftest import (
     Clock,

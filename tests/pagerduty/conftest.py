@@ -65,7 +65,7 @@ def make_bot(
     yield make
     for h in started:
         h.bot.close()
-        executor = h.deps.extras.get("pagerduty_executor")
+        executor = h.deps.pagerduty_inbox
         if executor is not None:
             executor.shutdown(wait=True)
 

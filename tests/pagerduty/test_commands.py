@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.db import session_scope
 from bot.fakes.pagerduty import FakePagerDuty
 from bot.incidents.models import TimelineEntry
-from bot.pagerduty.ids import PdAction
 from bot.pagerduty.models import PagerDutyLink
+from bot.slack.ids import PagerDutyAction
 from tests.harness import Harness, wait_until
 
 
@@ -111,7 +111,7 @@ def test_oncall_maps_users_by_email_and_invites_them(pd: Harness, fake_pd: FakeP
     assert "On call now for checkout" in text
     assert fake_pd.calls("/oncalls")[0].query["escalation_policy_ids[]"]
     button = message["blocks"][1]["elements"][0]
-    assert button["action_id"] == PdAction.INVITE_ONCALL and button["value"] == pd.alice
+    assert button["action_id"] == PagerDutyAction.INVITE_ONCALL and button["value"] == pd.alice
     pd.dispatch(
         pd.signer.block_actions(user_id=pd.bob, actions=[button], channel_id=sev["channel"])
     )

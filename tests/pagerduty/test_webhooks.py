@@ -15,9 +15,8 @@ from bot.incidents.models import TimelineEntry
 from bot.outbox import service as outbox_service
 from bot.pagerduty import webhooks
 from bot.pagerduty.feature import WEBHOOK_PATH, process_inbox
-from bot.pagerduty.ids import PdAction
 from bot.pagerduty.models import PagerDutyDelivery, PagerDutyLink
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import Action, Block, Callback, PagerDutyAction
 from tests.harness import Harness, HttpServer, wait_until
 from tests.pagerduty.conftest import SECRETS
 
@@ -109,7 +108,7 @@ def test_triggered_high_urgency_posts_one_offer_and_dedupes_deliveries(
     visible = offers[0]["text"] + json.dumps(offers[0]["blocks"][0])
     assert "<!channel>" not in visible and "&lt;!channel&gt;" in visible
     button = offers[0]["blocks"][1]["elements"][0]
-    assert button["action_id"] == PdAction.DECLARE
+    assert button["action_id"] == PagerDutyAction.DECLARE
     assert json.loads(button["value"])["severity"] == "SEV-1"  # P1 maps to SEV-1
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from bot.db import session_scope
 from bot.fakes.notion import FakeNotion
 from bot.fakes.slack import FakeSlack
-from bot.followups.ids import FollowUpAction
 from bot.incidents.models import Incident
 from bot.postmortems import service
 from bot.postmortems.events import PostmortemCompleted, PostmortemMeetingChanged
 from bot.postmortems.setup import SCHEMA
+from bot.slack.ids import FollowUpAction
 from tests.harness import Harness, start_harness, wait_until
 
 Start = Callable[..., Harness]

@@ -71,7 +71,7 @@ def test_scheduled_review_posts_once_across_replicas_with_the_chart(
     h.command("status monitoring", channel=inc["channel"])
     h.command("resolve Fixed", channel=inc["channel"])
     h.settle()
-    names = [job.name for job in h.deps.extras["jobs"]]
+    names = [job.name for job in h.deps.jobs]
     assert "incident_review" in names and "incident_review_retry" in names
     # A second replica: its own deps over the same database.
     other = install_features(

@@ -102,12 +102,8 @@ def register(app: App, deps: Deps) -> None:
             event["user"],
             deps.chat.channel_members,
         )
-        # Features add their own sections (deps.extras["home_sections"]: hook(deps, user_id)).
-        sections = [
-            block
-            for hook in deps.extras.get("home_sections", [])
-            for block in hook(deps, event["user"])
-        ]
+        # Features add their own sections (deps.home_sections: hook(deps, user_id)).
+        sections = [block for hook in deps.home_sections for block in hook(deps, event["user"])]
         deps.chat.publish_home(event["user"], home_view(incidents, utcnow(), sections))
 
     def ack_only() -> None:
