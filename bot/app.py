@@ -13,8 +13,9 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.deps import Deps
 from bot.observability.slack_requests import observe_slack_request
 from bot.settings import Settings
+from bot.slack import listeners
 from bot.slack.languages import ReaderLanguages, reader_middleware
-from bot.slack.listeners import actions, commands, events, incident_commands, views
+from bot.slack.listeners.commands import register_subcommands
 
 
 class ObservedApp(App):
@@ -27,7 +28,7 @@ class ObservedApp(App):
 
 def register_features(deps: Deps) -> None:
     """Register every /incident subcommand and follow-up on the router."""
-    incident_commands.register(deps.router)
+    register_subcommands(deps.router)
 
 
 def _authorize(deps: Deps) -> Callable[..., AuthorizeResult]:
@@ -72,10 +73,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     app.use(reader_middleware(languages))
     if not deps.router.subcommands:
         register_features(deps)
-    events.register(app, deps)
-    commands.register(app, deps)
-    views.register(app, deps)
-    actions.register(app, deps)
+    listeners.register(app, deps)
     for hook in deps.app_hooks:
         hook(app, deps)
     return app

@@ -20,8 +20,8 @@ from bot.followups.service import SNOOZE_FOR_DAYS
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
-from bot.slack.listeners.actions import action_channel
-from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.lazy import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.payloads import action_channel
 from bot.slack.router import CommandInput, CommandRouter, Followup, Outcome
 
 DELIVER = "followups_deliver"

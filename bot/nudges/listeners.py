@@ -18,8 +18,8 @@ from bot.nudges.modal import metadata_incident_id, submitted
 from bot.nudges.rules import SNOOZE_CHOICES
 from bot.settings import parse_duration
 from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
-from bot.slack.listeners.actions import action_channel
-from bot.slack.listeners.commands import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.lazy import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.payloads import action_channel
 from bot.slack.router import Followup
 from bot.text import mention
 

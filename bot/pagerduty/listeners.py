@@ -25,8 +25,8 @@ from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.ids import PagerDutyAction
-from bot.slack.listeners.actions import action_channel
-from bot.slack.listeners.commands import followup
+from bot.slack.listeners.commands.slash import followup
+from bot.slack.listeners.payloads import action_channel
 from bot.slack.router import CommandInput, CommandRouter, Outcome
 from bot.text import UNKNOWN_USER, mention
 

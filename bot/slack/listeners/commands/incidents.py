@@ -17,7 +17,7 @@ from bot.integrations.ports import IntegrationError
 from bot.observability.context import bind_incident
 from bot.slack.blocks.incident import incident_list_blocks
 from bot.slack.blocks.modals import declare_modal
-from bot.slack.listeners.commands import followup
+from bot.slack.listeners.commands.slash import followup
 from bot.slack.router import CommandInput, CommandRouter, Outcome
 from bot.text import neutralise, normalise_severity
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,49 +12,13 @@ from bot.i18n import for_reader
 from bot.incidents import declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.listeners.commands import FOLLOWUP_KEY, followup, run_followup
-from bot.slack.listeners.incident_commands import change_followup
+from bot.slack.listeners.commands.incidents import change_followup
+from bot.slack.listeners.commands.slash import followup
+from bot.slack.listeners.lazy import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.payloads import metadata_links, metadata_text, state_value
 from bot.slack.router import Outcome
 
 ViewAccept = Callable[[dict[str, Any], str, Deps], Outcome]
-
-
-def state_value(view: dict[str, Any], block: Block, action: Action) -> Any:
-    """Read one input's value from a submitted view's state."""
-    element = view["state"]["values"].get(block, {}).get(action, {})
-    kind = element.get("type")
-    if kind == "static_select":
-        return (element.get("selected_option") or {}).get("value")
-    if kind == "users_select":
-        return element.get("selected_user")
-    if kind == "multi_users_select":
-        return element.get("selected_users") or []
-    if kind == "checkboxes":
-        return [o.get("value") for o in element.get("selected_options") or []]
-    return element.get("value")
-
-
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """Decode a view's private_metadata; anything but a JSON object reads as empty."""
-    try:
-        decoded = json.loads(view.get("private_metadata") or "{}")
-    except (ValueError, TypeError, RecursionError):
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
-
-
-def metadata_text(view: dict[str, Any], key: str) -> str:
-    """Return one string field of a view's metadata ('' when missing or of another type)."""
-    value = metadata(view).get(key)
-    return value if isinstance(value, str) else ""
-
-
-def metadata_links(view: dict[str, Any]) -> dict[str, str]:
-    """Return the links carried in metadata (vendor name to reference), strings only."""
-    links = metadata(view).get("links")
-    if not isinstance(links, dict):
-        return {}
-    return {k: v for k, v in links.items() if isinstance(v, str) and v}
 
 
 def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:

@@ -13,13 +13,7 @@ from bot.incidents import service
 from bot.integrations.ports import IntegrationError
 from bot.slack.blocks.modals import resolve_modal, severity_modal, update_modal
 from bot.slack.ids import Action
-
-
-def action_channel(body: dict[str, Any]) -> str:
-    """Return the channel a button was clicked in."""
-    return str(
-        (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
-    )
+from bot.slack.listeners.payloads import action_channel
 
 
 def register(app: App, deps: Deps) -> None:
