@@ -6,24 +6,8 @@ from typing import Any
 
 import click
 
-from bot.settings import ConfigError, Settings, load_settings
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:  # one line: the key, the problem and where it came from
-        raise click.ClickException(" ".join(str(exc).split())) from None
-    from bot.logs import configure_logging, secret_values
-
-    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
-    from bot.observability.tracing import configure_tracing
-
-    try:
-        configure_tracing()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return settings
+from bot.cli_context import CliContext, open_database, pass_cli
+from bot.settings import Settings
 
 
 def _require_slack(settings: Settings) -> None:
@@ -63,15 +47,17 @@ class _SevbotGroup(click.Group):
 
 
 @click.group(cls=_SevbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """sevbot: declare SEV incidents in Slack, nudge for updates, file postmortems."""
+    ctx.ensure_object(CliContext)
 
 
-def _serve(*, http: bool | None, socket: bool, scheduler: bool) -> None:
+def _serve(cli: CliContext, *, http: bool | None, socket: bool, scheduler: bool) -> None:
     from bot.runtime import serve
     from bot.socket_mode import SocketModeError
 
-    settings = _settings()
+    settings = cli.settings
     _require_slack(settings)
     bot = _assemble(settings)
     try:
@@ -86,34 +72,29 @@ def _serve(*, http: bool | None, socket: bool, scheduler: bool) -> None:
 
 
 @main.command()
-def run() -> None:
+@pass_cli
+def run(cli: CliContext) -> None:
     """Apply migrations, then serve Slack and run the scheduler, all in one process."""
-    _serve(http=None, socket=True, scheduler=True)
+    _serve(cli, http=None, socket=True, scheduler=True)
 
 
 @main.command()
-def web() -> None:
+@pass_cli
+def web(cli: CliContext) -> None:
     """Serve HTTP only (Events API, interactivity, webhooks, /healthz); safe as several replicas."""
-    _serve(http=True, socket=False, scheduler=False)
+    _serve(cli, http=True, socket=False, scheduler=False)
 
 
 @main.command()
-def worker() -> None:
+@pass_cli
+def worker(cli: CliContext) -> None:
     """Run the scheduler, plus the Socket Mode connection when SLACK_APP_TOKEN is set; no HTTP."""
-    _serve(http=False, socket=True, scheduler=True)
+    _serve(cli, http=False, socket=True, scheduler=True)
 
 
 @main.command()
-def migrate() -> None:
+@pass_cli
+def migrate(cli: CliContext) -> None:
     """Apply pending database migrations (the Procfile's release phase)."""
-    from bot.db import make_engine
-    from bot.db import migrate as apply
-
-    settings = _settings()
-    from bot.startup import explain
-
-    try:
-        apply(make_engine(settings.database_url))
-    except Exception as exc:
-        raise click.ClickException(explain(exc, settings)) from None
+    open_database(cli.settings).dispose()
     click.echo("database is up to date")

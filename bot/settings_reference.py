@@ -265,9 +265,11 @@ MEANINGS: dict[str, tuple[str, str, str]] = {
     ),
     "postmortem_template": (
         "Notion",
-        "Jinja2 markdown template of the postmortem page. When `language` is `ko` and this "
-        "is left at its default, config/postmortem_template.ko.md is used (else the packaged "
-        "Korean template).",
+        "Jinja2 markdown template of the postmortem page. The packaged template "
+        "(bot/postmortems/templates/postmortem.md.j2) is used when the file is missing; "
+        "config/postmortem_template.md is an identical copy to edit. When `language` is `ko` "
+        "and this is left at its default, config/postmortem_template.ko.md is used (else the "
+        "packaged Korean template).",
         "config/postmortem_template.md",
     ),
     "notion_sync_every": (

@@ -6,13 +6,18 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import make_engine, migrate
 from bot.models import metadata
+
+if TYPE_CHECKING:  # imported for real inside the fixtures, by the tests that use them
+    from bot.fakes.slack import FakeSlack
+    from tests.harness import Harness
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -104,11 +109,9 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
-def _has_sqlite_sequence(conn: object) -> bool:
+def _has_sqlite_sequence(conn: Connection) -> bool:
     return bool(
-        conn.execute(  # type: ignore[attr-defined]
-            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
-        ).first()
+        conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first()
     )
 
 
@@ -154,7 +157,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[object]:
+def fake_slack() -> Iterator[FakeSlack]:
     """Yield a started fake Slack Web API."""
     from bot.fakes.slack import FakeSlack
 
@@ -165,10 +168,10 @@ def fake_slack() -> Iterator[object]:
 
 
 @pytest.fixture
-def harness(fake_slack: object, clean_engine: Engine) -> Iterator[object]:
+def harness(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Harness]:
     """Yield a bot wired to the fake Slack and a clean database."""
     from tests.harness import start_harness
 
-    running = start_harness(fake_slack, clean_engine)  # type: ignore[arg-type]
+    running = start_harness(fake_slack, clean_engine)
     yield running
     running.bot.close()  # finish background work before the tables are emptied

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from bot.cli import main
+from bot.cli_context import CliContext
 from bot.db import make_engine
 
 
@@ -57,3 +58,21 @@ def test_unreachable_database_exits_with_a_reason(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/none")
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code != 0 and "database" in result.output and "DATABASE_URL" in result.output
+
+
+@pytest.mark.parametrize("command", ["incident-review", "alert-review", "notion-setup"])
+def test_feature_commands_exit_with_the_bad_key(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("title_max_length: -3\n")
+    monkeypatch.setenv("SEVBOT_CONFIG", str(path))
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1 and "title_max_length" in result.output
+
+
+def test_the_group_loads_settings_once_and_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    context = CliContext()
+    assert context.settings is context.settings
+    monkeypatch.setenv("SEVBOT_CONFIG", "/nonexistent/sevbot.yaml")
+    assert CliRunner().invoke(main, ["migrate", "--help"]).exit_code == 0

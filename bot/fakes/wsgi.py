@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Self
 
 from waitress.server import create_server
 
@@ -27,7 +27,7 @@ class WsgiServer:
                 use_poll=self.server.adj.asyncore_use_poll,  # type: ignore[union-attr]
             )
 
-    def __enter__(self) -> WsgiServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

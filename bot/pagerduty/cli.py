@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from bot.cli_context import CliContext, open_database, pass_cli
 from bot.settings import ConfigError, parse_duration
 
 
@@ -20,10 +21,10 @@ def _progress(path: str, count: int) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def alert_review_command(since: str, dry_run: bool, fmt: str) -> None:
+@pass_cli
+def alert_review_command(cli: CliContext, since: str, dry_run: bool, fmt: str) -> None:
     """Review the PagerDuty alerts of the last window (posted to ALERT_REVIEW_CHANNEL)."""
-    from bot.cli import _settings
-    from bot.db import make_engine, make_session_factory, migrate
+    from bot.db import make_session_factory
     from bot.integrations.pagerduty import make_pagerduty
     from bot.integrations.ports import IntegrationError
     from bot.pagerduty.alert_review import generate, post_review
@@ -33,7 +34,7 @@ def alert_review_command(since: str, dry_run: bool, fmt: str) -> None:
         span = parse_duration(since)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    settings = _settings()
+    settings = cli.settings
     try:
         parse_night_hours(settings.night_hours)
     except ValueError as exc:
@@ -43,9 +44,12 @@ def alert_review_command(since: str, dry_run: bool, fmt: str) -> None:
         raise click.ClickException("PagerDuty is not configured: set PAGERDUTY_API_TOKEN")
     if not dry_run and not settings.alert_review_channel:
         raise click.ClickException("set ALERT_REVIEW_CHANNEL to post the review, or use --dry-run")
-    engine = make_engine(settings.database_url)
     try:
-        migrate(engine)
+        engine = open_database(settings)
+    except click.ClickException:
+        adapter.close()
+        raise
+    try:
         factory = make_session_factory(engine)
         review, plan = generate(
             adapter, settings=settings, session_factory=factory, span=span, on_page=_progress

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import click
 
-from bot.db import make_engine, migrate
+from bot.cli_context import CliContext, open_database, pass_cli
 from bot.followups.notion import check_followups_database, followups_schema
 from bot.integrations.notion import NotionAdapter
 from bot.integrations.ports import IntegrationError
 from bot.postmortems.setup import check_database, parse_page_id, setup_database
-from bot.settings import ConfigError, load_settings
+from bot.settings import Settings
 
 
-def _notion() -> tuple[NotionAdapter, list[str], str | None, str | None]:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    engine = make_engine(settings.database_url)
-    try:  # every sevbot command brings the database up to date first
-        migrate(engine)
-    except Exception as exc:
-        raise click.ClickException(f"migration failed: {exc}") from exc
+def _notion(settings: Settings) -> tuple[NotionAdapter, list[str], str | None, str | None]:
+    engine = open_database(settings)  # every sevbot command brings the database up to date first
     # Shares Notion's 3 requests/s with the running bot through the database.
     notion = NotionAdapter.from_settings(settings, engine=engine)
     if notion is None:
@@ -65,11 +57,14 @@ def _notion_id(value: str, option: str) -> str:
     is_flag=True,
     help="Create a new database even though NOTION_POSTMORTEM_DATABASE_ID is set.",
 )
-def notion_setup(parent_page: str | None, database: str | None, title: str, force: bool) -> None:
+@pass_cli
+def notion_setup(
+    cli: CliContext, parent_page: str | None, database: str | None, title: str, force: bool
+) -> None:
     """Create the Notion postmortem and follow-ups databases, or check existing ones."""
     if parent_page and database:
         raise click.UsageError("give either --parent-page (create) or --database (check), not both")
-    notion, severities, configured, followups = _notion()
+    notion, severities, configured, followups = _notion(cli.settings)
     if parent_page and configured and not followups and not force:
         try:  # the postmortems exist: add the follow-ups database next to them
             _create_followups(notion, _notion_id(parent_page, "--parent-page"), configured)

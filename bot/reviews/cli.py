@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_context import CliContext, open_database, pass_cli
 from bot.settings import parse_duration
 
 
@@ -23,10 +24,12 @@ from bot.settings import parse_duration
 @click.option(
     "--post", is_flag=True, help="also post it, with the chart, to INCIDENT_REVIEW_CHANNEL"
 )
-def incident_review_command(since: str, fmt: str, chart: str | None, post: bool) -> None:
+@pass_cli
+def incident_review_command(
+    cli: CliContext, since: str, fmt: str, chart: str | None, post: bool
+) -> None:
     """Review the incidents of the last period against the one before (drills excluded)."""
-    from bot.cli import _settings
-    from bot.db import make_engine, make_session_factory, migrate, utcnow
+    from bot.db import make_session_factory, utcnow
     from bot.integrations.ports import IntegrationError
     from bot.reviews.chart import render_chart
     from bot.reviews.jobs import generate, post_review
@@ -36,12 +39,11 @@ def incident_review_command(since: str, fmt: str, chart: str | None, post: bool)
         span = parse_duration(since)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    settings = _settings()
+    settings = cli.settings
     if post and not settings.incident_review_channel:
         raise click.ClickException("set INCIDENT_REVIEW_CHANNEL to post the review")
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings)
     try:
-        migrate(engine)
         review = generate(
             session_factory=make_session_factory(engine),
             settings=settings,

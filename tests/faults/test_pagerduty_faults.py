@@ -12,6 +12,7 @@ from bot.db import session_scope
 from bot.fakes.pagerduty import FakePagerDuty
 from bot.pagerduty.models import PagerDutyLink
 from tests.harness import Harness, wait_until
+from tests.pagerduty.conftest import SeededPagerDuty
 
 
 def _posts(fake: FakePagerDuty) -> list[Any]:
@@ -41,7 +42,7 @@ def _paged_once(h: Harness, fake: FakePagerDuty, channel: str, incident_id: int)
 
 def test_a_429_on_paging_is_waited_out_and_pages_once(
     pd: Harness,
-    fake_pd: FakePagerDuty,
+    fake_pd: SeededPagerDuty,
 ) -> None:
     sev = pd.declare()
     fake_pd.rate_limit("/incidents", retry_after=1, times=2)
@@ -55,7 +56,7 @@ def test_a_429_on_paging_is_waited_out_and_pages_once(
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_5xx_on_paging_before_and_after_the_work_pages_once(
     pd: Harness,
-    fake_pd: FakePagerDuty,
+    fake_pd: SeededPagerDuty,
     status: int,
 ) -> None:
     sev = pd.declare()
@@ -71,10 +72,10 @@ def test_5xx_on_paging_before_and_after_the_work_pages_once(
 
 def test_429_and_5xx_on_reads_still_link_once(
     pd: Harness,
-    fake_pd: FakePagerDuty,
+    fake_pd: SeededPagerDuty,
 ) -> None:
     sev = pd.declare()
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     fake_pd.rate_limit(f"/incidents/{inc['id']}", retry_after=1)
     fake_pd.fail(f"/incidents/{inc['id']}/alerts", status=503, times=2)
     fake_pd.fail(f"/incidents/{inc['id']}/log_entries", status=500)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.deps import build_deps
@@ -28,7 +29,7 @@ def fast(fake_slack: FakeSlack, clean_engine: Engine) -> Iterator[Harness]:
     running.bot.close()
 
 
-def _start(h: Harness, *, fresh: bool) -> object:
+def _start(h: Harness, *, fresh: bool) -> BackgroundScheduler:
     deps = install_features(build_deps(h.deps.settings, engine=h.deps.engine)) if fresh else h.deps
     scheduler = build_scheduler(deps, [Job("nudges", run_nudges, every(POLL_EVERY))])
     scheduler.start()
@@ -64,12 +65,12 @@ def test_real_scheduler_restart_and_downtime(fast: Harness) -> None:
     assert time.time() < t0 + 1.0, "setup took too long for this timing test"
     first = _start(h, fresh=False)
     _sleep_until(t0 + 1.0)
-    first.shutdown(wait=True)  # type: ignore[attr-defined]  # stopped mid-interval
+    first.shutdown(wait=True)  # stopped mid-interval
     _sleep_until(t0 + 1.3)
     second = _start(h, fresh=True)  # the restarted process
     wait_until(lambda: nudge_messages(h, channel), timeout=5)
     _sleep_until(t0 + 3.0)
-    second.shutdown(wait=True)  # type: ignore[attr-defined]
+    second.shutdown(wait=True)
     [nudge] = nudge_messages(h, channel)
     lateness = float(nudge["ts"]) - (t0 + 2.0)
     assert 0 <= lateness <= BOUND
@@ -77,7 +78,7 @@ def test_real_scheduler_restart_and_downtime(fast: Harness) -> None:
     third = _start(h, fresh=True)
     wait_until(lambda: len(nudge_messages(h, channel)) == 2, timeout=5)
     _sleep_until(t0 + 9.2)
-    third.shutdown(wait=True)  # type: ignore[attr-defined]
+    third.shutdown(wait=True)
     nudges = nudge_messages(h, channel)
     assert len(nudges) == 2  # one catch-up nudge, not three
     key = nudges[1]["metadata"]["event_payload"]["key"]

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db import session_scope
 from bot.fakes.server import Response
+from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import button_action
 from bot.integrations.slack_metadata import TaggedChat
 from bot.nudges.jobs import deliver_pending, record_due, run_nudges
@@ -274,9 +275,7 @@ def test_slack_rate_limits_and_server_errors_are_retried(nh: Harness, clock: Clo
     assert deliver_pending(h.deps, clock.now) == (0, 0)
 
 
-def test_fake_slack_keeps_metadata_like_slack(fake_slack: object) -> None:
-    from bot.fakes.slack import FakeSlack
-
+def test_fake_slack_keeps_metadata_like_slack(fake_slack: FakeSlack) -> None:
     slack = fake_slack
     assert isinstance(slack, FakeSlack)
     channel = slack.add_channel("meta")

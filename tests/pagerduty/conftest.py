@@ -17,6 +17,14 @@ SECRETS = ["old-secret", "new-secret"]
 FROM_EMAIL = "alice@example.com"
 
 
+class SeededPagerDuty(FakePagerDuty):
+    """The fake PagerDuty as seeded: a checkout service whose policy pages Alice, then Dave."""
+
+    alice: dict[str, Any]
+    dave: dict[str, Any]
+    checkout: dict[str, Any]
+
+
 @pytest.fixture(scope="session")
 def local_ca() -> Iterator[LocalCA]:
     """Yield one throwaway CA for the whole run."""
@@ -26,26 +34,26 @@ def local_ca() -> Iterator[LocalCA]:
 
 
 @pytest.fixture
-def fake_pd(local_ca: LocalCA, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePagerDuty]:
+def fake_pd(local_ca: LocalCA, monkeypatch: pytest.MonkeyPatch) -> Iterator[SeededPagerDuty]:
     """Yield a started fake PagerDuty with a service, its policy, an on-call user and a P1-P5."""
-    fake = FakePagerDuty(ca=local_ca)
+    fake = SeededPagerDuty(ca=local_ca)
     fake.start()
     # The client trusts the fake's CA the way a company CA is trusted: through SSL_CERT_FILE.
     monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
     state = fake.state
-    fake.alice = state.add_user("Alice Oncall", FROM_EMAIL)  # type: ignore[attr-defined]
-    fake.dave = state.add_user("Dave Nobody", "dave@elsewhere.example")  # type: ignore[attr-defined]
-    fake.checkout = state.add_service("checkout")  # type: ignore[attr-defined]
-    policy = state.policies[fake.checkout["escalation_policy"]["id"]]  # type: ignore[attr-defined]
-    state.add_oncall(fake.alice, policy, 1, schedule="Primary")  # type: ignore[attr-defined]
-    state.add_oncall(fake.dave, policy, 2)  # type: ignore[attr-defined]
+    fake.alice = state.add_user("Alice Oncall", FROM_EMAIL)
+    fake.dave = state.add_user("Dave Nobody", "dave@elsewhere.example")
+    fake.checkout = state.add_service("checkout")
+    policy = state.policies[fake.checkout["escalation_policy"]["id"]]
+    state.add_oncall(fake.alice, policy, 1, schedule="Primary")
+    state.add_oncall(fake.dave, policy, 2)
     yield fake
     fake.stop()
 
 
 @pytest.fixture
 def make_bot(
-    fake_slack: FakeSlack, clean_engine: Engine, fake_pd: FakePagerDuty
+    fake_slack: FakeSlack, clean_engine: Engine, fake_pd: SeededPagerDuty
 ) -> Iterator[Callable[..., Harness]]:
     """Yield a factory of bots configured for the fake PagerDuty (settings may be overridden)."""
     started: list[Harness] = []

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db import session_scope
-from bot.fakes.pagerduty import FakePagerDuty
 from bot.incidents.models import TimelineEntry
 from bot.pagerduty.models import PagerDutyLink
 from bot.slack.ids import PagerDutyAction
 from tests.harness import Harness, wait_until
+from tests.pagerduty.conftest import SeededPagerDuty
 
 
 def _reply(response: Any) -> str:
@@ -49,7 +49,7 @@ def test_commands_say_pagerduty_is_off_without_a_token(harness: Harness) -> None
 
 
 def test_link_rejects_bad_input_before_calling_pagerduty(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     sev = pd.declare()
     assert "incident's channel" in _reply(pd.command("link Q123", channel=pd.general))
@@ -65,14 +65,14 @@ def test_link_rejects_bad_input_before_calling_pagerduty(
 
 
 def test_link_by_url_pulls_all_alert_pages_and_log_entries_once(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     sev = pd.declare()
-    inc = fake_pd.state.add_incident(  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(
         fake_pd.checkout,
         "Checkout 5xx",
         alerts=150,
-        acknowledged_by=fake_pd.alice,  # type: ignore[attr-defined]
+        acknowledged_by=fake_pd.alice,
         escalated=True,
     )
     before = len(pd.slack.messages(sev["channel"]))
@@ -100,7 +100,7 @@ def test_link_by_url_pulls_all_alert_pages_and_log_entries_once(
     assert "already linked" in _ephemeral(pd, other["channel"])
 
 
-def test_oncall_maps_users_by_email_and_invites_them(pd: Harness, fake_pd: FakePagerDuty) -> None:
+def test_oncall_maps_users_by_email_and_invites_them(pd: Harness, fake_pd: SeededPagerDuty) -> None:
     sev = pd.declare()
     assert pd.command("oncall checkout", channel=sev["channel"]).status == 200
     text = _ephemeral(pd, sev["channel"])
@@ -122,14 +122,14 @@ def test_oncall_maps_users_by_email_and_invites_them(pd: Harness, fake_pd: FakeP
 
 
 def test_page_creates_an_incident_with_the_channel_link_and_links_it(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     sev = pd.declare()
     assert "Paging checkout" in _reply(pd.command("page checkout", channel=sev["channel"]))
     post = wait_until(lambda: [c for c in fake_pd.calls("/incidents") if c.method == "POST"])[0]
     assert post.headers["from"] == "alice@example.com"
     created = post.json()["incident"]
-    assert created["service"]["id"] == fake_pd.checkout["id"]  # type: ignore[attr-defined]
+    assert created["service"]["id"] == fake_pd.checkout["id"]
     assert sev["channel"] in created["body"]["details"] and "INC-1" in created["title"]
     wait_until(lambda: "Paged *checkout*" in pd.slack.messages(sev["channel"])[-1]["text"])
     with session_scope(pd.deps.session_factory) as session:
@@ -139,18 +139,18 @@ def test_page_creates_an_incident_with_the_channel_link_and_links_it(
     assert "no service named 'nosuchservice'" in _ephemeral(pd, sev["channel"])
 
 
-def test_page_without_from_email_is_refused(make_bot: Any, fake_pd: FakePagerDuty) -> None:
+def test_page_without_from_email_is_refused(make_bot: Any, fake_pd: SeededPagerDuty) -> None:
     h = make_bot(pagerduty_from_email=None)
     sev = h.declare()
     assert "PAGERDUTY_FROM_EMAIL" in _reply(h.command("page checkout", channel=sev["channel"]))
 
 
 def test_resolving_in_slack_resolves_linked_pagerduty_incidents(
-    make_bot: Any, fake_pd: FakePagerDuty
+    make_bot: Any, fake_pd: SeededPagerDuty
 ) -> None:
     h = make_bot(resolve_pagerduty_on_resolve=True)
     sev = h.declare()
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     h.command(f"link {inc['id']}", channel=sev["channel"])
     wait_until(lambda: _pd_timeline(h, sev["id"]), message="linked")
     h.command("resolve Rolled back", channel=sev["channel"])
@@ -161,9 +161,9 @@ def test_resolving_in_slack_resolves_linked_pagerduty_incidents(
     assert put.json()["incident"]["status"] == "resolved"
 
 
-def test_pagerduty_errors_become_clear_messages(pd: Harness, fake_pd: FakePagerDuty) -> None:
+def test_pagerduty_errors_become_clear_messages(pd: Harness, fake_pd: SeededPagerDuty) -> None:
     sev = pd.declare()
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     # 429 with Retry-After, then a 502: both retried, the link still works.
     fake_pd.rate_limit(f"/incidents/{inc['id']}", retry_after=1)
     fake_pd.fail(f"/incidents/{inc['id']}/alerts", status=502)
@@ -182,7 +182,7 @@ def test_pagerduty_errors_become_clear_messages(pd: Harness, fake_pd: FakePagerD
 
 
 def test_declaring_at_the_configured_severity_pages_the_service(
-    make_bot: Any, fake_pd: FakePagerDuty
+    make_bot: Any, fake_pd: SeededPagerDuty
 ) -> None:
     h = make_bot(pagerduty_page_on_severity="SEV-2", pagerduty_page_service="checkout")
 
@@ -199,7 +199,7 @@ def test_declaring_at_the_configured_severity_pages_the_service(
 
 
 def test_page_on_declare_failure_is_reported_in_the_channel(
-    make_bot: Any, fake_pd: FakePagerDuty
+    make_bot: Any, fake_pd: SeededPagerDuty
 ) -> None:
     h = make_bot(pagerduty_page_on_severity="SEV-1", pagerduty_page_service="no-such-service")
     sev = h.declare("declare sev1 Everything is down")
@@ -209,11 +209,11 @@ def test_page_on_declare_failure_is_reported_in_the_channel(
 
 
 def test_resolve_in_pagerduty_failure_is_reported_in_the_channel(
-    make_bot: Any, fake_pd: FakePagerDuty
+    make_bot: Any, fake_pd: SeededPagerDuty
 ) -> None:
     h = make_bot(resolve_pagerduty_on_resolve=True, pagerduty_from_email="nobody@example.com")
     sev = h.declare()
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     h.command(f"link {inc['id']}", channel=sev["channel"])
     wait_until(lambda: _pd_timeline(h, sev["id"]), message="linked")
     h.command("resolve", channel=sev["channel"])
@@ -229,14 +229,14 @@ def test_resolve_in_pagerduty_failure_is_reported_in_the_channel(
 
 
 def test_a_repeated_page_finds_the_incident_it_already_created(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     """A page whose answer was lost is retried; PagerDuty's dedup key prevents a second one."""
     from bot.integrations.pagerduty import make_pagerduty
 
     adapter = make_pagerduty(pd.deps.settings)
     assert adapter is not None
-    service_id = fake_pd.checkout["id"]  # type: ignore[attr-defined]
+    service_id = fake_pd.checkout["id"]
     first = adapter.create_incident(service_id, "[INC-7] Down", "body", incident_key="sevbot-7-x")
     again = adapter.create_incident(service_id, "[INC-7] Down", "body", incident_key="sevbot-7-x")
     adapter.close()

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select
 
 from bot.cli import main
 from bot.db import make_session_factory, session_scope
-from bot.fakes.pagerduty import FakePagerDuty
 from bot.fakes.slack import FakeSlack
 from bot.pagerduty.alert_review import scheduled_review
 from bot.pagerduty.models import AlertReviewPick
 from bot.pagerduty.review import is_night, normalise_title
 from tests.harness import Harness
+from tests.pagerduty.conftest import SeededPagerDuty
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -27,11 +27,11 @@ def _at(days_ago: int, hour: int, minute: int = 0) -> datetime:
     return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=minute, second=0)
 
 
-def seed(fake: FakePagerDuty) -> None:
+def seed(fake: SeededPagerDuty) -> None:
     """Two windows of incidents with known numbers (UTC, night is 22-08)."""
     state = fake.state
-    alice: Any = fake.alice  # type: ignore[attr-defined]
-    checkout: Any = fake.checkout  # type: ignore[attr-defined]
+    alice = fake.alice
+    checkout = fake.checkout
     search = state.add_service("search")
     done = timedelta(minutes=50)
     add = state.add_incident
@@ -53,7 +53,9 @@ def seed(fake: FakePagerDuty) -> None:
 
 
 @pytest.fixture
-def cli_env(fake_pd: FakePagerDuty, fake_slack: FakeSlack, clean_engine: Engine) -> dict[str, str]:
+def cli_env(
+    fake_pd: SeededPagerDuty, fake_slack: FakeSlack, clean_engine: Engine
+) -> dict[str, str]:
     """Return the environment of a sevbot CLI talking to the fakes and the test database."""
     seed(fake_pd)
     fake_slack.add_channel("alert-review")
@@ -81,7 +83,7 @@ def _picks(engine: Engine) -> list[tuple[int, str]]:
 
 
 def test_dry_run_json_has_counts_rankings_picks_and_trend(
-    cli_env: dict[str, str], fake_pd: FakePagerDuty, fake_slack: FakeSlack, clean_engine: Engine
+    cli_env: dict[str, str], fake_pd: SeededPagerDuty, fake_slack: FakeSlack, clean_engine: Engine
 ) -> None:
     result = _run(cli_env, "--dry-run", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -128,7 +130,7 @@ def test_posting_rotates_picks_until_exhausted(
 
 
 def test_long_windows_are_split_under_six_months(
-    cli_env: dict[str, str], fake_pd: FakePagerDuty
+    cli_env: dict[str, str], fake_pd: SeededPagerDuty
 ) -> None:
     result = _run(cli_env, "--dry-run", "--since", "100d", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -163,7 +165,7 @@ def test_bad_input_exits_non_zero_with_a_reason(
 
 
 def test_scheduled_review_posts_every_other_monday_once(
-    make_bot: Any, fake_pd: FakePagerDuty, fake_slack: FakeSlack
+    make_bot: Any, fake_pd: SeededPagerDuty, fake_slack: FakeSlack
 ) -> None:
     seed(fake_pd)
     fake_slack.add_channel("alert-review")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.fakes.pagerduty import FakePagerDuty, sign
+from bot.fakes.pagerduty import sign
 from bot.observability import metrics
 from bot.pagerduty.feature import WEBHOOK_PATH
 from tests.harness import Harness, HttpServer
-from tests.pagerduty.conftest import SECRETS
+from tests.pagerduty.conftest import SECRETS, SeededPagerDuty
 
 
 def _count(outcome: str) -> float:
@@ -14,10 +14,10 @@ def _count(outcome: str) -> float:
     return metrics.PROCESS.get_sample_value("sevbot_webhook_deliveries_total", labels) or 0.0
 
 
-def test_deliveries_are_counted_by_outcome(pd: Harness, fake_pd: FakePagerDuty) -> None:
+def test_deliveries_are_counted_by_outcome(pd: Harness, fake_pd: SeededPagerDuty) -> None:
     outcomes = ("accepted", "duplicate", "rejected", "invalid")
     before = {o: _count(o) for o in outcomes}
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     body, headers = fake_pd.webhook("incident.triggered", inc["id"], SECRETS[:1])
     with HttpServer(pd.bot) as server:
         assert server.post(WEBHOOK_PATH, (body.decode(), headers))[0] == 202

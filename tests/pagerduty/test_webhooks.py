@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db import session_scope, utcnow
-from bot.fakes.pagerduty import FakePagerDuty, sign
+from bot.fakes.pagerduty import sign
 from bot.fakes.slack_requests import plain_text_value, static_select_value, users_select_value
 from bot.incidents.models import TimelineEntry
 from bot.outbox import service as outbox_service
@@ -18,7 +18,7 @@ from bot.pagerduty.feature import WEBHOOK_PATH, process_inbox
 from bot.pagerduty.models import PagerDutyDelivery, PagerDutyLink
 from bot.slack.ids import Action, Block, Callback, PagerDutyAction
 from tests.harness import Harness, HttpServer, wait_until
-from tests.pagerduty.conftest import SECRETS
+from tests.pagerduty.conftest import SECRETS, SeededPagerDuty
 
 
 def _post(server: HttpServer, delivery: tuple[bytes, dict[str, str]]) -> tuple[int, str]:
@@ -49,9 +49,9 @@ def _outbox_drained(h: Harness) -> bool:
 
 
 def test_bad_or_missing_signature_is_refused_without_side_effects(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     body, headers = fake_pd.webhook("incident.triggered", inc["id"], ["wrong-secret"])
     with HttpServer(pd.bot) as server:
         assert _post(server, (body, headers))[0] == 401
@@ -76,13 +76,13 @@ def test_signature_accepts_any_rotated_secret_among_several_entries() -> None:
 
 
 def test_triggered_high_urgency_posts_one_offer_and_dedupes_deliveries(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     inc = fake_pd.state.add_incident(
         fake_pd.checkout, "Checkout 5xx at 40% <!channel>", priority="P1"
-    )  # type: ignore[attr-defined]
+    )
     delivery = fake_pd.webhook("incident.triggered", inc["id"], SECRETS[1:])
-    low = fake_pd.state.add_incident(fake_pd.checkout, "Disk 81% full", urgency="low")  # type: ignore[attr-defined]
+    low = fake_pd.state.add_incident(fake_pd.checkout, "Disk 81% full", urgency="low")
     with HttpServer(pd.bot) as server:
         assert _post(server, delivery) == (202, "accepted")
         assert _post(server, delivery) == (202, "duplicate")  # same X-Webhook-Id
@@ -112,10 +112,10 @@ def test_triggered_high_urgency_posts_one_offer_and_dedupes_deliveries(
     assert json.loads(button["value"])["severity"] == "SEV-1"  # P1 maps to SEV-1
 
 
-def test_priority_threshold_offers_low_urgency_p2(make_bot: Any, fake_pd: FakePagerDuty) -> None:
+def test_priority_threshold_offers_low_urgency_p2(make_bot: Any, fake_pd: SeededPagerDuty) -> None:
     h = make_bot(pagerduty_priority_threshold="P2")
-    p2 = fake_pd.state.add_incident(fake_pd.checkout, "Slow search", urgency="low", priority="P2")  # type: ignore[attr-defined]
-    p3 = fake_pd.state.add_incident(fake_pd.checkout, "Slow admin", urgency="low", priority="P3")  # type: ignore[attr-defined]
+    p2 = fake_pd.state.add_incident(fake_pd.checkout, "Slow search", urgency="low", priority="P2")
+    p3 = fake_pd.state.add_incident(fake_pd.checkout, "Slow admin", urgency="low", priority="P3")
     with HttpServer(h.bot) as server:
         for inc in (p2, p3):
             _post(server, fake_pd.webhook("incident.triggered", inc["id"], SECRETS))
@@ -142,9 +142,9 @@ def _declare_from_offer(h: Harness, offer: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_declare_button_prefills_modal_and_links_the_declared_incident(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
-    inc = fake_pd.state.add_incident(  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(
         fake_pd.checkout, "Payments timing out", alerts=2, acknowledged_by=fake_pd.alice
     )
     with HttpServer(pd.bot) as server:
@@ -205,20 +205,20 @@ def test_declare_button_prefills_modal_and_links_the_declared_incident(
     assert "already INC-1" in pd.slack.ephemeral_messages(pd.incidents_channel)[-1]["text"]
 
 
-def _linked_incident(h: Harness, fake_pd: FakePagerDuty) -> tuple[dict[str, Any], dict[str, Any]]:
+def _linked_incident(h: Harness, fake_pd: SeededPagerDuty) -> tuple[dict[str, Any], dict[str, Any]]:
     sev = h.declare()
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     h.command(f"link {inc['id']}", channel=sev["channel"])
     wait_until(lambda: len(h.slack.messages(sev["channel"])) >= 2, message="link summary")
     return sev, inc
 
 
 def test_linked_incident_events_reach_channel_and_timeline_once(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
     sev, inc = _linked_incident(pd, fake_pd)
     before = len(pd.slack.messages(sev["channel"]))
-    agent = {"id": fake_pd.alice["id"], "type": "user_reference", "summary": "Alice Oncall"}  # type: ignore[attr-defined]
+    agent = {"id": fake_pd.alice["id"], "type": "user_reference", "summary": "Alice Oncall"}
     events = [
         fake_pd.webhook("incident.acknowledged", inc["id"], SECRETS, agent=agent),
         fake_pd.webhook("incident.annotated", inc["id"], SECRETS, agent=agent, note="Rolled back"),
@@ -230,7 +230,7 @@ def test_linked_incident_events_reach_channel_and_timeline_once(
     ]
     replay_body, replay_headers = events[0]
     replay = (replay_body, {**replay_headers, "X-Webhook-Id": "redelivered-with-new-id"})
-    unknown = fake_pd.state.add_incident(fake_pd.checkout, "Elsewhere")  # type: ignore[attr-defined]
+    unknown = fake_pd.state.add_incident(fake_pd.checkout, "Elsewhere")
     with HttpServer(pd.bot) as server:
         for delivery in [
             *events,
@@ -256,9 +256,9 @@ def test_linked_incident_events_reach_channel_and_timeline_once(
 
 
 def test_stored_delivery_survives_a_restart_and_is_processed_by_the_job(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     body, headers = fake_pd.webhook("incident.triggered", inc["id"], SECRETS)
     # As if the process died right after storing the delivery and answering 202.
     with session_scope(pd.deps.session_factory) as session:
@@ -271,9 +271,9 @@ def test_stored_delivery_survives_a_restart_and_is_processed_by_the_job(
 
 
 def test_a_failed_post_is_kept_in_the_outbox_and_sent_once(
-    pd: Harness, fake_pd: FakePagerDuty
+    pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Checkout down")
     body, headers = fake_pd.webhook("incident.triggered", inc["id"], SECRETS)
     pd.slack.fail_method("chat.postMessage", "internal_error", times=1)
     with session_scope(pd.deps.session_factory) as session:
@@ -290,11 +290,11 @@ def test_a_failed_post_is_kept_in_the_outbox_and_sent_once(
     assert len(pd.slack.messages(pd.incidents_channel)) == 1
 
 
-def test_a_declare_link_survives_a_pagerduty_outage(pd: Harness, fake_pd: FakePagerDuty) -> None:
+def test_a_declare_link_survives_a_pagerduty_outage(pd: Harness, fake_pd: SeededPagerDuty) -> None:
     from bot.incidents.jobs import resume_incidents
     from bot.incidents.models import Incident
 
-    inc = fake_pd.state.add_incident(fake_pd.checkout, "Cart empty")  # type: ignore[attr-defined]
+    inc = fake_pd.state.add_incident(fake_pd.checkout, "Cart empty")
     with HttpServer(pd.bot) as server:
         _post(server, fake_pd.webhook("incident.triggered", inc["id"], SECRETS))
     _processed(pd, 1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import Engine
+
 from bot.db import session_scope
+from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import (
     multi_users_select_value,
     plain_text_value,
@@ -220,11 +223,11 @@ def test_change_made_while_setup_is_retrying_reaches_every_message(harness: Harn
 
 
 def test_an_unknown_default_responder_does_not_block_setup(
-    fake_slack: object, clean_engine: object
+    fake_slack: FakeSlack, clean_engine: Engine
 ) -> None:
     from tests.harness import start_harness
 
-    h = start_harness(fake_slack, clean_engine, default_responders=["U0GONE"])  # type: ignore[arg-type]
+    h = start_harness(fake_slack, clean_engine, default_responders=["U0GONE"])
     try:
         inc = h.declare("declare sev2 Queue stuck")
         assert h.alice in h.slack.channel(inc["channel"])["members"]
