@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from bot import i18n
 from bot.fakes.slack import FakeSlack
-from bot.nudges import messages as nudge_messages
 from bot.nudges.rules import UPDATE, Due, Facts
 from bot.postmortems.render import (
     BUILTIN_TEMPLATES,
@@ -23,6 +22,7 @@ from bot.postmortems.render import (
     template_path,
 )
 from bot.settings import Settings
+from bot.slack.blocks import nudges as nudge_messages
 from bot.text import duration_value, format_duration
 from tests.harness import Harness, start_harness, wait_until
 

@@ -22,10 +22,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.nudges import messages, rules, service
+from bot.nudges import rules, service
 from bot.observability.tracing import traced
 from bot.outbox import service as outbox
 from bot.outbox.service import Claimed, Outgoing
+from bot.slack.blocks import nudges as nudge_blocks
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -88,12 +89,12 @@ def _outgoing(facts: rules.Facts, due: rules.Due, deps: Deps) -> Outgoing | None
     if due.kind == rules.UPDATE_ESCALATION:
         target, thread_ts = facts.announcement_channel_id, facts.announcement_ts
     elif due.kind == rules.SCHEDULE_DM or (due.kind == rules.COMPLETE and not due.escalate):
-        target = messages.owner(facts)
+        target = facts.postmortem_owner
     elif due.kind == rules.COMPLETE:
         target = settings.managers_channel
     if not target:
         return None
-    text, blocks = messages.build(
+    text, blocks = nudge_blocks.build(
         facts, due, schedule_interval=settings.postmortem_schedule_nudge_after
     )
     return Outgoing(

@@ -31,6 +31,8 @@ from bot.text import format_duration, mention, truncate
 log = structlog.get_logger(__name__)
 MEETING_ANNOUNCEMENT = "meeting_announcement"
 _WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(\S+))?$")
+_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_ATTENDEE_LOOKUPS = 100
 MAX_AHEAD = timedelta(days=366)  # further out is a typo (and year 9999 cannot be announced)
 SCHEDULE_USAGE = (
@@ -65,6 +67,20 @@ def parse_when(args: str) -> Slot:
     if match.group(3):
         zone(match.group(3))
     return Slot(local, match.group(3))
+
+
+def parse_meeting_duration(text: str) -> timedelta:
+    """Parse '45m', '1h', '1h30m' or '1h 30m' into a duration of 1 minute to 1 day."""
+    cleaned = text.strip().lower()
+    parts = _DURATION_PART.findall(cleaned)
+    if not parts or _DURATION_PART.sub("", cleaned).strip():
+        raise InvalidInput(
+            _("`{text}` is not a duration; write it like `45m`, `1h` or `1h30m`.", text=text)
+        )
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if not 60 <= seconds <= 86400:
+        raise InvalidInput(_("A meeting lasts between 1 minute and 1 day."))
+    return timedelta(seconds=seconds)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -116,6 +132,12 @@ def user_timezone(chat: ChatPort, user_id: str, settings: Settings) -> str:
     except IntegrationError:
         tz = None
     return tz if tz and tz in _zone_names() else settings.default_timezone
+
+
+def channel_attendees(chat: ChatPort, channel_id: str) -> list[str]:
+    """Return the channel's members but the bot: whom a meeting invites by default."""
+    bot = chat.bot_user_id()
+    return [member for member in chat.channel_members(channel_id) if member != bot]
 
 
 def record_meeting(

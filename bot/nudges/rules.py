@@ -65,6 +65,11 @@ class Facts:
         """Say whether the incident is still being worked on."""
         return self.status != "resolved"
 
+    @property
+    def postmortem_owner(self) -> str | None:
+        """Return who owns the postmortem: the commander, else the reporter."""
+        return self.commander_id or self.reporter_id
+
 
 @dataclass(frozen=True)
 class Due:

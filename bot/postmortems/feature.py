@@ -1,23 +1,17 @@
-"""Plug postmortems in Notion into the bot: events, the `postmortem_export` follow-up, jobs, CLI."""
+"""Plug postmortems in Notion into the bot: events, jobs, CLI (Slack: bot/slack/listeners)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.db import session_scope
 from bot.deps import Deps
-from bot.i18n import _, for_reader
-from bot.incidents import service as incidents
 from bot.incidents.events import IncidentResolved
 from bot.integrations.notion import NotionAdapter
-from bot.integrations.ports import IntegrationError
 from bot.postmortems import jobs
 from bot.postmortems.cli import notion_setup
 from bot.postmortems.events import PostmortemCompleted, PostmortemMeetingChanged
-from bot.postmortems.export import NOT_CONFIGURED
 from bot.scheduler import Job, every
 from bot.settings import Settings
 
@@ -39,28 +33,8 @@ def digest_trigger(settings: Settings) -> CronTrigger:
         ) from exc
 
 
-def export_reply(deps: Deps, incident_id: int) -> str:
-    """Export on request and return what to tell the person who asked."""
-    result = jobs.export_now(deps, incident_id, tell_channel=False)
-    with for_reader():  # the reply is for the person who asked
-        if result.status == "exported":
-            return _("The postmortem is in Notion: {url}", url=result.url)
-        if result.status == "busy":
-            return _(
-                "The postmortem is being exported right now; the link will follow in the channel."
-            )
-        if result.status == "queued":
-            return _(
-                "Notion did not take the postmortem yet ({problem}). It is queued.",
-                problem=result.message,
-            )
-        if result.status == "not_configured":
-            return _(NOT_CONFIGURED)
-        return result.message
-
-
 def install(deps: Deps) -> None:
-    """Subscribe to incident events, register the follow-up and the jobs."""
+    """Subscribe to incident and postmortem events, and register the jobs."""
     settings = deps.settings
     notion = NotionAdapter.from_settings(settings, engine=deps.engine)
     if notion is not None:
@@ -75,19 +49,6 @@ def install(deps: Deps) -> None:
     deps.bus.subscribe(IncidentResolved, on_resolved)
     deps.bus.subscribe(PostmortemMeetingChanged, on_postmortem_changed)
     deps.bus.subscribe(PostmortemCompleted, on_postmortem_changed)
-
-    @deps.router.followup("postmortem_export")
-    def postmortem_export(deps: Deps, *, incident_id: int, user_id: str, channel_id: str) -> None:
-        with session_scope(deps.session_factory) as session:
-            found = incidents.get(incident_id, session=session) is not None
-        if found:
-            reply = export_reply(deps, incident_id)
-        else:
-            with for_reader():
-                reply = _("That incident no longer exists.")
-        # The link still reaches the channel on the first export if this fails.
-        with contextlib.suppress(IntegrationError):
-            deps.chat.post_ephemeral(channel_id, user_id, reply)
 
     job_list = deps.jobs
     job_list.append(

@@ -16,6 +16,7 @@ from bot.postmortems import service
 from bot.postmortems.events import PostmortemCompleted, PostmortemMeetingChanged
 from bot.postmortems.setup import SCHEMA
 from bot.slack.ids import FollowUpAction
+from bot.slack.listeners.commands.postmortems import export_on_request
 from tests.harness import Harness, start_harness, wait_until
 
 Start = Callable[..., Harness]
@@ -95,9 +96,7 @@ def test_resolve_files_one_page_links_it_and_pushes_slack_changes(
         incident.declared_at.date().isoformat()
     )
 
-    h.deps.router.followups["postmortem_export"](
-        h.deps, incident_id=inc["id"], user_id=h.alice, channel_id=inc["channel"]
-    )
+    export_on_request(h.deps, incident_id=inc["id"], user_id=h.alice, channel_id=inc["channel"])
     assert len(fake_notion.pages_in(source)) == 1
     [ephemeral] = h.slack.ephemeral_messages(inc["channel"])[-1:]
     assert url in ephemeral["text"]
@@ -120,9 +119,7 @@ def test_create_on_command_waits_for_the_export_followup(
     wait_until(tracked, message="postmortem tracked on resolve")
     assert fake_notion.pages_in(source) == []
 
-    h.deps.router.followups["postmortem_export"](
-        h.deps, incident_id=inc["id"], user_id=h.alice, channel_id=inc["channel"]
-    )
+    export_on_request(h.deps, incident_id=inc["id"], user_id=h.alice, channel_id=inc["channel"])
 
     [page] = fake_notion.pages_in(source)
     assert page["properties"]["Severity"]["name"] == "SEV-3"

@@ -2,7 +2,8 @@
 
 Every surface acks first (commands, actions, views), then Bolt runs the lazy listener in the
 listener pool: `carry` records the follow-up in the request context before the ack, and
-`run_carried` is the lazy listener that runs it.
+`run_carried` is the lazy listener that runs it. `deliver` is the follow-up of an ack that
+only recorded outbox rows.
 """
 
 from __future__ import annotations
@@ -58,3 +59,8 @@ def run_followup(
                 with for_reader():
                     text = _("Sorry, that did not go through: {problem}", problem=exc)
                 deps.chat.post_ephemeral(channel, user, text)
+
+
+def deliver(deps: Deps, *, keys: list[str]) -> None:
+    """Send the outbox rows the ack recorded (a follow-up)."""
+    deps.outbox.deliver(keys)

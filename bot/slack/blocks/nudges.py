@@ -1,24 +1,32 @@
-"""Pure Block Kit builders of the nudge messages."""
+"""Pure Block Kit builders of the nudge messages and the Schedule meeting modal."""
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    DatePickerElement,
+    InputBlock,
     Option,
+    PlainTextInputElement,
     StaticSelectElement,
+    TimePickerElement,
+    UserMultiSelectElement,
 )
+from slack_sdk.models.views import View
 
 from bot.i18n import _, current_language
+from bot.incidents.domain import incident_label
 from bot.nudges import rules
 from bot.nudges.rules import SNOOZE_CHOICES, Due, Facts
-from bot.slack.ids import Action, NudgeAction, NudgeBlock
-from bot.text import format_duration, mention, neutralise
+from bot.slack.ids import Action, NudgeAction, NudgeBlock, NudgeCallback
+from bot.text import duration_value, format_duration, mention, neutralise
 
 Message = tuple[str, list[dict[str, Any]]]
 
@@ -28,7 +36,7 @@ def _mention(user_id: str | None) -> str:
 
 
 def _label(facts: Facts) -> str:
-    return f"INC-{facts.number}"
+    return incident_label(facts.number)
 
 
 def _slack_date(at: datetime) -> str:
@@ -156,11 +164,6 @@ def reminder(facts: Facts, due: Due, meeting_at: datetime) -> Message:
     return text, [_section(text)]
 
 
-def owner(facts: Facts) -> str | None:
-    """Return who owns the postmortem: the commander, else the reporter."""
-    return facts.commander_id or facts.reporter_id
-
-
 def completion_nudge(facts: Facts, due: Due) -> Message:
     """Ask the owner to finish the postmortem, or tell the managers it is overdue."""
     ago = format_duration(due.silence.total_seconds())
@@ -172,7 +175,7 @@ def completion_nudge(facts: Facts, due: Due) -> Message:
             title=neutralise(facts.title),
             ago=ago,
             count=due.count - 1,
-            owner=_mention(owner(facts)),
+            owner=_mention(facts.postmortem_owner),
             channel=f"<#{facts.channel_id}>",
         )
     else:
@@ -201,3 +204,61 @@ def build(facts: Facts, due: Due, *, schedule_interval: timedelta) -> Message:
         assert facts.meeting_at is not None
         return reminder(facts, due, facts.meeting_at)
     return completion_nudge(facts, due)
+
+
+def schedule_modal(
+    *,
+    incident_id: int,
+    channel_id: str,
+    label: str,
+    day: datetime,
+    timezone: str,
+    duration: timedelta,
+    attendees: list[str],
+) -> dict[str, Any]:
+    """Build the modal: date, time, timezone (from the user's profile), duration, attendees."""
+    blocks = [
+        InputBlock(
+            block_id=NudgeBlock.DATE,
+            label=_("Date"),
+            element=DatePickerElement(action_id=NudgeAction.DATE, initial_date=f"{day:%Y-%m-%d}"),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.TIME,
+            label=_("Time"),
+            element=TimePickerElement(action_id=NudgeAction.TIME, initial_time="10:00"),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.TIMEZONE,
+            label=_("Timezone (IANA name)"),
+            element=PlainTextInputElement(action_id=NudgeAction.TIMEZONE, initial_value=timezone),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.DURATION,
+            label=_("Duration (e.g. 45m, 1h)"),
+            element=PlainTextInputElement(
+                action_id=NudgeAction.DURATION,
+                initial_value=duration_value(duration.total_seconds()).replace(" ", ""),
+            ),
+        ),
+        InputBlock(
+            block_id=NudgeBlock.ATTENDEES,
+            label=_("Attendees"),
+            optional=True,
+            element=UserMultiSelectElement(
+                action_id=NudgeAction.ATTENDEES, initial_users=attendees[:100] or None
+            ),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=NudgeCallback.SCHEDULE,
+        title=_("Postmortem meeting"),
+        submit=_("Schedule"),
+        close=_("Cancel"),
+        blocks=blocks,
+        private_metadata=json.dumps(
+            {"incident_id": incident_id, "channel_id": channel_id, "label": label}
+        ),
+    )
+    return view.to_dict()
