@@ -10,14 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.followups.service import backlog
-from bot.i18n import N_, _
 from bot.incidents.models import Incident
 from bot.postmortems import service
 from bot.postmortems.models import STATUSES, Postmortem
 from bot.settings import Settings
-from bot.text import neutralise_external, truncate
+from bot.slack.blocks.postmortems import digest_message
 
-MAX_LISTED = 15
+Row = tuple[Postmortem, Incident]
 
 
 @dataclass(frozen=True)
@@ -28,24 +27,16 @@ class Digest:
     blocks: list[dict[str, Any]]
 
 
-SECTION_LIMIT = 3000  # Slack: a section's text
+@dataclass(frozen=True)
+class DigestFacts:
+    """What the digest reports: postmortems by status, overdue ones, meetings coming up."""
 
-
-def _escape(text: str) -> str:
-    return neutralise_external(text)
-
-
-def _status(status: str) -> str:
-    """Return a Notion status (Draft, In review, Complete) in the current language."""
-    labels = {"Draft": N_("Draft"), "In review": N_("In review"), "Complete": N_("Complete")}
-    return _(labels[status]) if status in labels else status
-
-
-def _line(postmortem: Postmortem, incident: Incident) -> str:
-    if incident.is_private:  # counted, never named (nor linked) where everybody reads it
-        return f"#{incident.number} (private incident)"
-    title = _escape(f"#{incident.number} {incident.title}")
-    return f"<{postmortem.notion_url}|{title}>" if postmortem.notion_url else title
+    by_status: dict[str, list[Row]]
+    overdue: list[Row]
+    overdue_days: int
+    upcoming: list[Row]
+    followups: str  # the follow-up backlog against last week
+    timezone: ZoneInfo
 
 
 def overdue_after(settings: Settings) -> timedelta:
@@ -65,11 +56,9 @@ def followup_backlog(*, session: Session, now: datetime) -> str:
     return ", ".join(parts)
 
 
-def build_digest(*, session: Session, settings: Settings, now: datetime) -> Digest:
-    """Build the weekly digest from the postmortem rows."""
+def digest_facts(*, session: Session, settings: Settings, now: datetime) -> DigestFacts:
+    """Read what the weekly digest reports from the postmortem rows."""
     rows = service.list_with_incidents(session=session)
-    tz = ZoneInfo(settings.default_timezone)
-    by_status = {status: [(p, i) for p, i in rows if p.status == status] for status in STATUSES}
     limit = overdue_after(settings)
     overdue = [
         (p, i)
@@ -84,52 +73,17 @@ def build_digest(*, session: Session, settings: Settings, now: datetime) -> Dige
         ],
         key=lambda pair: pair[0].meeting_at or now,
     )
-    counts = ", ".join(f"{_status(status)}: {len(by_status[status])}" for status in STATUSES)
-    sections = [
-        (_("Open postmortems"), [pair for s in ("Draft", "In review") for pair in by_status[s]])
-    ]
-    sections.append(
-        (_("Overdue (not complete {days}+ days after resolve)", days=limit.days), overdue)
+    return DigestFacts(
+        by_status={status: [(p, i) for p, i in rows if p.status == status] for status in STATUSES},
+        overdue=overdue,
+        overdue_days=limit.days,
+        upcoming=upcoming,
+        followups=followup_backlog(session=session, now=now),
+        timezone=ZoneInfo(settings.default_timezone),
     )
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _("Weekly postmortem digest")}},
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": _("*By status* — {counts}", counts=counts)},
-        },
-    ]
-    text_lines = [_("Weekly postmortem digest. {counts}.", counts=counts)]
-    for title, pairs in sections:
-        lines = [f"• {_line(p, i)} — {_status(p.status)}" for p, i in pairs[:MAX_LISTED]]
-        if len(pairs) > MAX_LISTED:
-            lines.append(_("… and {count} more", count=len(pairs) - MAX_LISTED))
-        body = "\n".join(lines) or _("None.")
-        text = truncate(f"*{title}*\n{body}", SECTION_LIMIT)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-        text_lines.append(f"{title}: {len(pairs)}.")
-    meeting_lines = [
-        f"• {_line(p, i)} — {p.meeting_at.astimezone(tz):%a %d %b %H:%M %Z}"
-        for p, i in upcoming[:MAX_LISTED]
-        if p.meeting_at
-    ]
-    blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": truncate(
-                    _("*Meetings in the next 7 days*")
-                    + "\n"
-                    + ("\n".join(meeting_lines) or _("None.")),
-                    SECTION_LIMIT,
-                ),
-            },
-        }
-    )
-    text_lines.append(_("Meetings in the next 7 days: {count}.", count=len(upcoming)))
-    backlog = followup_backlog(session=session, now=now)
-    blocks.append(
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Follow-ups* — {backlog}"}}
-    )
-    text_lines.append(f"Follow-ups: {backlog}.")
-    return Digest(text=" ".join(text_lines), blocks=blocks)
+
+
+def build_digest(*, session: Session, settings: Settings, now: datetime) -> Digest:
+    """Build the weekly digest from the postmortem rows."""
+    text, blocks = digest_message(digest_facts(session=session, settings=settings, now=now))
+    return Digest(text=text, blocks=blocks)

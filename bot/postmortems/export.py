@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
 from bot.followups import service as followup_service
-from bot.followups.blocks import add_button as add_followup_button
 from bot.i18n import N_, public_
 from bot.incidents import service as incidents
 from bot.integrations.ports import ChatPort, IntegrationError, Trashed
@@ -36,6 +35,7 @@ from bot.postmortems.render import (
     template_path,
 )
 from bot.settings import Settings
+from bot.slack.blocks.postmortems import filed_link_blocks
 
 log = logging.getLogger(__name__)
 
@@ -386,10 +386,7 @@ def _link_posts(
         text = prefix + public_(
             "The postmortem of incident {number} is in Notion: {url}", number=number, url=url
         )
-        filed = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            add_followup_button(incident_id),
-        ]
+        filed = filed_link_blocks(text, incident_id)
         posts.append(
             Outgoing(key=key, kind=LINK_POST, target=incident_channel, text=text, blocks=filed)
         )
