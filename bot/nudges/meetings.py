@@ -15,7 +15,7 @@ from bot.db import session_scope, utcnow
 from bot.i18n import _, public_
 from bot.incidents import service as incidents
 from bot.incidents.announce import event_row
-from bot.incidents.domain import InvalidInput
+from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.flows import channel_incident
 from bot.integrations.ports import ChatPort, FileShare, IntegrationError, TaggedChatPort
 from bot.nudges import service
@@ -176,7 +176,10 @@ def cancel_meeting(
         postmortem = postmortems.get(incident.id, session=session)
         if postmortem is None or postmortem.meeting_at is None:
             raise InvalidInput(
-                _("INC-{number} has no postmortem meeting to cancel.", number=incident.number)
+                _(
+                    "{label} has no postmortem meeting to cancel.",
+                    label=incident_label(incident.number),
+                )
             )
         meeting = service.meeting(incident.id, session=session)
         if meeting is None:
@@ -266,10 +269,11 @@ def announce_meeting(
     tokens = public_("{date_long_pretty} at {time}")  # Slack fills these in, not format()
     when = f"<!date^{int(starts_at.timestamp())}^{tokens}|{fallback}>"
     duration = timedelta(seconds=seconds)
-    values = {"user": mention(by), "number": number, "when": when}
+    label = incident_label(number)
+    values = {"user": mention(by), "label": label, "when": when}
     if cancelled:
         text = public_(
-            ":x: {user} cancelled the postmortem meeting of INC-{number} ({when}). "
+            ":x: {user} cancelled the postmortem meeting of {label} ({when}). "
             "Scheduling nudges resume.",
             **values,
         )
@@ -280,14 +284,14 @@ def announce_meeting(
         }
         if sequence == 0:
             text = public_(
-                ":calendar: {user} scheduled the postmortem meeting of INC-{number}: {when} "
+                ":calendar: {user} scheduled the postmortem meeting of {label}: {when} "
                 "({local}, {duration}). Add the invitation to your calendar.",
                 **values,
                 **details,
             )
         else:
             text = public_(
-                ":calendar: {user} moved the postmortem meeting of INC-{number}: {when} "
+                ":calendar: {user} moved the postmortem meeting of {label}: {when} "
                 "({local}, {duration}). Add the invitation to your calendar.",
                 **values,
                 **details,
@@ -295,10 +299,8 @@ def announce_meeting(
     invite = Invitation(
         uid=uid,
         sequence=sequence,
-        summary=public_("Postmortem: INC-{number} {title}", number=number, title=title),
-        description=public_(
-            "Postmortem meeting of INC-{number} ({title}).", number=number, title=title
-        ),
+        summary=public_("Postmortem: {label} {title}", label=label, title=title),
+        description=public_("Postmortem meeting of {label} ({title}).", label=label, title=title),
         starts_at=starts_at,
         duration=duration,
         attendees=people,
@@ -309,7 +311,7 @@ def announce_meeting(
         FileShare(
             filename=file_name,
             content=build_ics(invite, now=utcnow()),
-            title=public_("INC-{number} postmortem meeting", number=number),
+            title=public_("{label} postmortem meeting", label=label),
             initial_comment=text,
         ),
     )
