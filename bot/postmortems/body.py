@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.integrations.ports import IntegrationError, NotFound
-from bot.postmortems.blocks import Block, Segment, plain_text
+from bot.postmortems.notion_blocks import Block, Segment, plain_text
 from bot.postmortems.packing import pack_tagged, payload_size
 from bot.postmortems.ports import NotionPort
 

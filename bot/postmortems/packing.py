@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from bot.postmortems.blocks import Block
+from bot.postmortems.notion_blocks import Block
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ import jinja2
 
 from bot.i18n import N_, _, current_language, format_when
 from bot.incidents.models import Incident, TimelineEntry
-from bot.postmortems.blocks import Segment, Trusted, markdown_to_segments, md_escape, md_link
+from bot.postmortems.notion_blocks import Segment, Trusted, markdown_to_segments, md_escape, md_link
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from bot.db import session_scope, utcnow
 from bot.fakes.notion import FakeNotion
 from bot.fakes.slack import FakeSlack
 from bot.postmortems import jobs, service
-from bot.postmortems.blocks import plain_text
 from bot.postmortems.export import retry_pending_exports
+from bot.postmortems.notion_blocks import plain_text
 from bot.postmortems.setup import SCHEMA
 from tests.harness import Harness, start_harness, wait_until
 

@@ -12,8 +12,8 @@ from bot.fakes.notion import FakeNotion
 from bot.incidents import service as incidents
 from bot.integrations.notion import NotionAdapter
 from bot.postmortems import service
-from bot.postmortems.blocks import plain_text
 from bot.postmortems.export import export_postmortem, retry_pending_exports
+from bot.postmortems.notion_blocks import plain_text
 from bot.settings import Settings
 from tests.postmortems.conftest import T0, RecordingChat, make_incident
 

@@ -11,8 +11,8 @@ from bot.db import session_scope
 from bot.fakes.notion import FakeNotion
 from bot.incidents import service as incidents
 from bot.integrations.notion import NotionAdapter
-from bot.postmortems.blocks import MAX_TEXT, Block, plain_text
 from bot.postmortems.export import export_postmortem
+from bot.postmortems.notion_blocks import MAX_TEXT, Block, plain_text
 from bot.postmortems.packing import pack_blocks
 from bot.postmortems.render import build_facts, load_template, render_segments
 from bot.settings import Settings
