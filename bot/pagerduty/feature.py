@@ -17,6 +17,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.incidents.events import IncidentDeclared, IncidentResolved
 from bot.integrations.pagerduty import make_pagerduty
+from bot.integrations.ports import PagerDutyPort
 from bot.observability.metrics import webhook_deliveries
 from bot.pagerduty import flows, listeners, webhooks
 from bot.pagerduty.alert_review import review_trigger, scheduled_review
@@ -94,7 +95,8 @@ def webhook_route(deps: Deps, kicker: InboxKicker) -> Route:
 def install(deps: Deps) -> None:
     """Register the PagerDuty feature on deps."""
     listeners.register(deps.router)
-    adapter = make_pagerduty(deps.settings)
+    # Annotated so that mypy proves the adapter satisfies the port the domain is typed against.
+    adapter: PagerDutyPort | None = make_pagerduty(deps.settings)
     deps.pagerduty = adapter
     if adapter is None:
         return

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,16 +18,13 @@ from bot.i18n import _, default_language, language, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
-from bot.integrations.ports import ChatPort, IntegrationError, NotFound
+from bot.integrations.ports import ChatPort, IntegrationError, NotFound, PagerDutyPort
 from bot.outbox import service as outbox
 from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry, incident_ref, time_to_acknowledge
 from bot.pagerduty.messages import OncallPerson
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.integrations.pagerduty import PagerDutyAdapter
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +50,7 @@ def _incident(incident_id: int, session: Session) -> Incident:
     return incident
 
 
-def _fetch(adapter: PagerDutyAdapter, ref: str) -> PdIncident:
+def _fetch(adapter: PagerDutyPort, ref: str) -> PdIncident:
     try:
         return adapter.get_incident(ref)
     except NotFound as exc:
@@ -68,7 +64,7 @@ def link(
     pd_ref: str,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
     linked_by: str | None = None,
 ) -> AlertSync:
@@ -101,7 +97,7 @@ def refresh_alerts(
     incident_id: int,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
 ) -> list[AlertSync]:
     """Pull every linked PagerDuty incident again (/incident alerts)."""
@@ -129,7 +125,7 @@ def sync(
     pd: PdIncident,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
 ) -> AlertSync:
     """Fetch a linked incident's alerts and log entries, record them and post the summary."""
@@ -159,7 +155,7 @@ def sync(
     return AlertSync(pd, alerts, entries, tta, added, ts)
 
 
-def oncall(query: str | None, *, adapter: PagerDutyAdapter, chat: ChatPort) -> list[OncallPerson]:
+def oncall(query: str | None, *, adapter: PagerDutyPort, chat: ChatPort) -> list[OncallPerson]:
     """Return who is on call now (for a service or escalation policy), with their Slack ids."""
     people = []
     for entry in adapter.list_oncalls(query.strip() if query else None):
@@ -182,7 +178,7 @@ def page(
     service_name: str,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
     requested_by: str | None = None,
 ) -> PdIncident:
@@ -234,7 +230,7 @@ def page(
 
 
 def resolve_linked(
-    incident_id: int, *, session_factory: sessionmaker[Session], adapter: PagerDutyAdapter
+    incident_id: int, *, session_factory: sessionmaker[Session], adapter: PagerDutyPort
 ) -> list[str]:
     """Resolve the linked PagerDuty incidents not resolved yet; return their ids."""
     with session_scope(session_factory) as session:
@@ -257,7 +253,7 @@ def on_incident_resolved(
     *,
     settings: Settings,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter | None,
+    adapter: PagerDutyPort | None,
     chat: ChatPort,
 ) -> list[str]:
     """Resolve linked PagerDuty incidents when RESOLVE_PAGERDUTY_ON_RESOLVE is on."""
@@ -309,7 +305,7 @@ def page_on_declare(
     *,
     settings: Settings,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter | None,
+    adapter: PagerDutyPort | None,
     chat: ChatPort,
 ) -> PdIncident | None:
     """Page PAGERDUTY_PAGE_SERVICE for an incident declared at PAGERDUTY_PAGE_ON_SEVERITY+."""

@@ -18,8 +18,7 @@ from bot.i18n import N_, _, for_reader, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.flows import channel_incident
-from bot.integrations.pagerduty import PagerDutyAdapter
-from bot.integrations.ports import AuthError, IntegrationError, NotFound
+from bot.integrations.ports import AuthError, IntegrationError, NotFound, PagerDutyPort
 from bot.pagerduty import flows, messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
@@ -35,7 +34,7 @@ log = structlog.get_logger(__name__)
 NOT_CONFIGURED = N_("PagerDuty is not configured here: ask an admin to set PAGERDUTY_API_TOKEN.")
 
 
-def adapter_of(deps: Deps) -> PagerDutyAdapter:
+def adapter_of(deps: Deps) -> PagerDutyPort:
     """Return the PagerDuty adapter, or raise InvalidInput saying the feature is off."""
     adapter = deps.pagerduty
     if adapter is None:
