@@ -20,11 +20,17 @@ from bot.incidents.domain import InvalidInput
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatPort, IntegrationError, NotFound, PagerDutyPort
 from bot.outbox import service as outbox
-from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
-from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry, incident_ref, time_to_acknowledge
-from bot.pagerduty.messages import OncallPerson
+from bot.pagerduty.domain import (
+    OncallPerson,
+    PdAlert,
+    PdIncident,
+    PdLogEntry,
+    incident_ref,
+    time_to_acknowledge,
+)
 from bot.settings import Settings
+from bot.slack.blocks import pagerduty as pd_blocks
 
 log = structlog.get_logger(__name__)
 
@@ -150,7 +156,7 @@ def sync(
     ts = None
     if channel:
         with language(default_language()):  # posted in the channel, for everyone
-            message = messages.alert_summary(pd, alerts, entries, tta)
+            message = pd_blocks.alert_summary(pd, alerts, entries, tta)
         ts = chat.post_message(channel, message.text, blocks=message.blocks)
     return AlertSync(pd, alerts, entries, tta, added, ts)
 
@@ -223,7 +229,7 @@ def page(
             public_(
                 ":pager: Paged *{service}* on PagerDuty: {link}",
                 service=service.name,
-                link=messages.incident_link(pd),
+                link=pd_blocks.incident_link(pd),
             ),
         )
     return pd

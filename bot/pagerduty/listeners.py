@@ -19,9 +19,10 @@ from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput
 from bot.incidents.flows import channel_incident
 from bot.integrations.ports import AuthError, IntegrationError, NotFound, PagerDutyPort
-from bot.pagerduty import flows, messages
+from bot.pagerduty import flows
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
+from bot.slack.blocks import pagerduty as pd_blocks
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.ids import PagerDutyAction
 from bot.slack.listeners.commands.slash import followup
@@ -190,7 +191,7 @@ def register(router: CommandRouter) -> None:
             _report(deps, channel_id, user_id, exc)
             return
         with for_reader():  # only the person who asked sees it
-            message = messages.oncall_message(people, query)
+            message = pd_blocks.oncall_message(people, query)
         deps.chat.post_ephemeral(channel_id, user_id, message.text, message.blocks)
 
     @router.followup("pagerduty_page")
