@@ -1,4 +1,4 @@
-"""PagerDuty use cases behind /incident link|alerts|oncall|page and resolve.
+"""PagerDuty use cases behind /incident link|alerts|oncall|page, declare and resolve.
 
 Each flow takes ids, a session factory, the adapter and the chat port; it returns plain results
 or raises InvalidInput (the user's mistake) or an IntegrationError (PagerDuty or Slack), so the
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.i18n import _, default_language, language, public_
+from bot.i18n import N_, _, default_language, language, public_
 from bot.incidents import service as incidents
-from bot.incidents.domain import InvalidInput
+from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.models import Incident
 from bot.integrations.ports import ChatPort, IntegrationError, NotFound, PagerDutyPort
 from bot.outbox import service as outbox
@@ -32,9 +33,20 @@ from bot.pagerduty.domain import (
 from bot.settings import Settings
 from bot.slack.blocks import pagerduty as pd_blocks
 
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
 log = structlog.get_logger(__name__)
 
 TIMELINE_ACTIONS = {"trigger", "acknowledge", "escalate", "resolve"}
+NOT_CONFIGURED = N_("PagerDuty is not configured here: ask an admin to set PAGERDUTY_API_TOKEN.")
+
+
+def configured(adapter: PagerDutyPort | None) -> PagerDutyPort:
+    """Return the PagerDuty adapter, or raise InvalidInput saying the feature is off."""
+    if adapter is None:
+        raise InvalidInput(_(NOT_CONFIGURED))
+    return adapter
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,7 @@ def page(
         )
     with session_scope(session_factory) as session:
         incident = _incident(incident_id, session)
-        label, title, channel = f"INC-{incident.number}", incident.title, incident.channel_id
+        label, title, channel = incident_label(incident.number), incident.title, incident.channel_id
         kickoff = incident.kickoff_ts
     where = (chat.permalink(channel, kickoff) if channel and kickoff else None) or (
         f"https://slack.com/app_redirect?channel={channel}" if channel else "(no channel yet)"
@@ -290,7 +302,7 @@ def mark_offer_declared(
         ts = outbox.sent_ts(pd_service.offer_key(pd_incident_id), session=session)
         if offer is None or ts is None or incident is None:
             return
-        where, label = offer.channel_id, f"INC-{incident.number}"
+        where, label = offer.channel_id, incident_label(incident.number)
         channel = incident.channel_id
     text = (
         public_(
@@ -342,3 +354,21 @@ def page_on_declare(
                 ),
             )
         return None
+
+
+def link_after_declare(deps: Deps, incident_id: int, ref: str) -> None:
+    """Link the PagerDuty incident a Declare button came from (the core 'pagerduty' link hook)."""
+    adapter = deps.pagerduty
+    if adapter is None:
+        return
+    try:
+        link(
+            incident_id, ref, session_factory=deps.session_factory, adapter=adapter, chat=deps.chat
+        )
+    except (InvalidInput, NotFound) as exc:  # a bad or vanished reference: nothing to retry
+        log.warning(
+            "pagerduty.link_after_declare_failed", incident_id=incident_id, problem=str(exc)
+        )
+        return
+    # Any other IntegrationError (an outage) propagates: the link stays pending and is retried.
+    mark_offer_declared(ref, incident_id, session_factory=deps.session_factory, chat=deps.chat)
