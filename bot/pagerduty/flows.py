@@ -31,7 +31,7 @@ from bot.pagerduty.domain import (
     time_to_acknowledge,
 )
 from bot.settings import Settings
-from bot.slack.blocks import pagerduty as pd_blocks
+from bot.slack.blocks.pagerduty import alert_summary, incident_link
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -168,7 +168,7 @@ def sync(
     ts = None
     if channel:
         with language(default_language()):  # posted in the channel, for everyone
-            message = pd_blocks.alert_summary(pd, alerts, entries, tta)
+            message = alert_summary(pd, alerts, entries, tta)
         ts = chat.post_message(channel, message.text, blocks=message.blocks)
     return AlertSync(pd, alerts, entries, tta, added, ts)
 
@@ -241,7 +241,7 @@ def page(
             public_(
                 ":pager: Paged *{service}* on PagerDuty: {link}",
                 service=service.name,
-                link=pd_blocks.incident_link(pd),
+                link=incident_link(pd),
             ),
         )
     return pd
