@@ -66,31 +66,34 @@ class InboxKicker:
             log.exception("pagerduty.inbox_failed")
 
 
+def receive_webhook(
+    request: HttpRequest, *, deps: Deps, kicker: InboxKicker, secrets: list[str]
+) -> HttpResponse:
+    """Answer POST /pagerduty/webhook: verify, store, answer, then process in the background."""
+    signature = request.headers.get("x-pagerduty-signature")
+    if not webhooks.verify_signature(secrets, request.body, signature):
+        log.warning("pagerduty.webhook_bad_signature", has_signature=bool(signature))
+        webhook_deliveries.labels("pagerduty", "rejected").inc()
+        return HttpResponse(401, b"invalid or missing X-PagerDuty-Signature")
+    try:
+        webhooks.parse_event(request.body)
+    except ValueError:
+        webhook_deliveries.labels("pagerduty", "invalid").inc()
+        return HttpResponse(400, b"not a PagerDuty V3 webhook event")
+    with session_scope(deps.session_factory) as session:
+        stored = webhooks.receive_delivery(
+            request.body, request.headers.get("x-webhook-id"), session=session
+        )
+    webhook_deliveries.labels("pagerduty", "accepted" if stored else "duplicate").inc()
+    if stored:
+        kicker.kick()
+    return HttpResponse(202, b"accepted" if stored else b"duplicate")
+
+
 def webhook_route(deps: Deps, kicker: InboxKicker) -> Route:
-    """Return the POST /pagerduty/webhook route: verify, store, answer, then process."""
+    """Return the POST /pagerduty/webhook route, with the secrets read once."""
     secrets = webhooks.webhook_secrets(deps.settings)
-
-    def receive(request: HttpRequest) -> HttpResponse:
-        signature = request.headers.get("x-pagerduty-signature")
-        if not webhooks.verify_signature(secrets, request.body, signature):
-            log.warning("pagerduty.webhook_bad_signature", has_signature=bool(signature))
-            webhook_deliveries.labels("pagerduty", "rejected").inc()
-            return HttpResponse(401, b"invalid or missing X-PagerDuty-Signature")
-        try:
-            webhooks.parse_event(request.body)
-        except ValueError:
-            webhook_deliveries.labels("pagerduty", "invalid").inc()
-            return HttpResponse(400, b"not a PagerDuty V3 webhook event")
-        with session_scope(deps.session_factory) as session:
-            stored = webhooks.receive_delivery(
-                request.body, request.headers.get("x-webhook-id"), session=session
-            )
-        webhook_deliveries.labels("pagerduty", "accepted" if stored else "duplicate").inc()
-        if stored:
-            kicker.kick()
-        return HttpResponse(202, b"accepted" if stored else b"duplicate")
-
-    return receive
+    return partial(receive_webhook, deps=deps, kicker=kicker, secrets=secrets)
 
 
 def resolve_in_pagerduty(event: IncidentResolved, *, deps: Deps) -> None:
