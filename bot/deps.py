@@ -17,7 +17,7 @@ from bot.events import EventBus, decode_event
 from bot.i18n import set_default_language
 from bot.incidents.announce import ROLE_INVITE, invite_role_holder
 from bot.incidents.context import IncidentContext
-from bot.integrations.ports import ChatPort
+from bot.integrations.ports import ChatPort, NotionPort, PagerDutyPort
 from bot.integrations.slack import SlackAdapter, make_web_client
 from bot.integrations.slack_metadata import TaggedChat
 from bot.outbox.delivery import Outbox
@@ -29,8 +29,6 @@ from bot.slack.router import CommandRouter
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.integrations.pagerduty import PagerDutyAdapter
-    from bot.postmortems.ports import NotionPort
     from bot.scheduler import Job
     from bot.slack.languages import ReaderLanguages
     from bot.web import Route
@@ -62,7 +60,7 @@ class Deps:
     home_sections: list[HomeSection] = field(default_factory=list)
     app_hooks: list[AppHook] = field(default_factory=list)
     # Vendors other than Slack: None when not configured.
-    pagerduty: PagerDutyAdapter | None = None
+    pagerduty: PagerDutyPort | None = None
     notion: NotionPort | None = None
     # The single worker that processes PagerDuty webhook deliveries in arrival order.
     pagerduty_inbox: Executor | None = None

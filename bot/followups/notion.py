@@ -21,10 +21,9 @@ from bot.db import session_scope, utcnow
 from bot.followups.models import FollowUp
 from bot.incidents import service as incidents
 from bot.incidents.models import Incident
-from bot.integrations.ports import ChatPort, IntegrationError
+from bot.integrations.ports import ChatPort, IntegrationError, NotionPort
 from bot.postmortems import service as postmortems
 from bot.postmortems.models import Postmortem
-from bot.postmortems.ports import NotionPort
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)

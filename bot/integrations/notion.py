@@ -28,14 +28,15 @@ from bot.integrations.notion_limit import (
 )
 from bot.integrations.ports import (
     AuthError,
+    ChildBlock,
     IntegrationError,
     NotConfigured,
     NotFound,
+    NotionPage,
     Trashed,
     Unavailable,
 )
 from bot.observability.vendor import vendor_call
-from bot.postmortems.ports import ChildBlock, NotionPage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 import pagerduty
 import structlog
 
-from bot.integrations.ports import AuthError, IntegrationError, NotConfigured, NotFound, Unavailable
+from bot.integrations.ports import (
+    AuthError,
+    IntegrationError,
+    NotConfigured,
+    NotFound,
+    PageHook,
+    Unavailable,
+)
 from bot.observability.vendor import vendor_call
 from bot.pagerduty.domain import (
     PdAlert,
@@ -51,8 +58,6 @@ OFFSET_CAP = 10_000
 MAX_WINDOW = timedelta(days=179)  # PagerDuty refuses since/until ranges over 6 months
 REQUESTS_PER_MINUTE = 960
 _TRANSIENT = (408, 429, 500, 502, 503, 504)
-
-PageHook = Callable[[str, int], None]
 
 
 class PagerDutyRateLimiter:

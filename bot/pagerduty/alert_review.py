@@ -5,11 +5,10 @@ Used by the scheduled job (every other Monday by default) and by `sevbot alert-r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -17,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
-from bot.integrations.ports import ChatPort
+from bot.integrations.ports import ChatPort, PageHook, PagerDutyPort
 from bot.observability.tracing import traced
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.review import (
@@ -32,9 +31,7 @@ from bot.pagerduty.review import (
 from bot.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from bot.integrations.pagerduty import PagerDutyAdapter
-
-PageHook = Callable[[str, int], None]
+    from bot.deps import Deps
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +55,7 @@ class PickPlan:
 
 @traced("alert review")
 def generate(
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     *,
     settings: Settings,
     session_factory: sessionmaker[Session],
@@ -138,9 +135,9 @@ def due_run_key(settings: Settings, now: datetime, last_posted: datetime | None)
     return local.strftime("%Y-%m-%dT%H:%M")
 
 
-def scheduled_review(deps: Any, *, now: datetime | None = None) -> str | None:
+def scheduled_review(deps: Deps, *, now: datetime | None = None) -> str | None:
     """Post the scheduled review once per due run; return the message ts, or None if skipped."""
-    settings: Settings = deps.settings
+    settings = deps.settings
     adapter = deps.pagerduty
     if adapter is None or not settings.alert_review_channel:
         return None

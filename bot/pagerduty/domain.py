@@ -100,6 +100,18 @@ class PdOncall:
     schedule_name: str | None = None
 
 
+@dataclass(frozen=True)
+class OncallPerson:
+    """Someone on call now, with their Slack account when one matches their email."""
+
+    name: str
+    email: str | None
+    slack_user_id: str | None
+    escalation_policy: str
+    escalation_level: int
+    schedule: str | None = None
+
+
 def parse_time(value: str) -> datetime:
     """Parse PagerDuty's ISO 8601 timestamps ('Z' or an offset) into aware UTC datetimes."""
     if not isinstance(value, str):

@@ -1,4 +1,4 @@
-"""PagerDuty use cases behind /incident link|alerts|oncall|page and resolve.
+"""PagerDuty use cases behind /incident link|alerts|oncall|page, declare and resolve.
 
 Each flow takes ids, a session factory, the adapter and the chat port; it returns plain results
 or raises InvalidInput (the user's mistake) or an IntegrationError (PagerDuty or Slack), so the
@@ -15,24 +15,38 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.i18n import _, default_language, language, public_
+from bot.i18n import N_, _, default_language, language, public_
 from bot.incidents import service as incidents
-from bot.incidents.domain import InvalidInput
+from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.models import Incident
-from bot.integrations.ports import ChatPort, IntegrationError, NotFound
+from bot.integrations.ports import ChatPort, IntegrationError, NotFound, PagerDutyPort
 from bot.outbox import service as outbox
-from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
-from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry, incident_ref, time_to_acknowledge
-from bot.pagerduty.messages import OncallPerson
+from bot.pagerduty.domain import (
+    OncallPerson,
+    PdAlert,
+    PdIncident,
+    PdLogEntry,
+    incident_ref,
+    time_to_acknowledge,
+)
 from bot.settings import Settings
+from bot.slack.blocks.pagerduty import alert_summary, incident_link
 
 if TYPE_CHECKING:
-    from bot.integrations.pagerduty import PagerDutyAdapter
+    from bot.deps import Deps
 
 log = structlog.get_logger(__name__)
 
 TIMELINE_ACTIONS = {"trigger", "acknowledge", "escalate", "resolve"}
+NOT_CONFIGURED = N_("PagerDuty is not configured here: ask an admin to set PAGERDUTY_API_TOKEN.")
+
+
+def configured(adapter: PagerDutyPort | None) -> PagerDutyPort:
+    """Return the PagerDuty adapter, or raise InvalidInput saying the feature is off."""
+    if adapter is None:
+        raise InvalidInput(_(NOT_CONFIGURED))
+    return adapter
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ def _incident(incident_id: int, session: Session) -> Incident:
     return incident
 
 
-def _fetch(adapter: PagerDutyAdapter, ref: str) -> PdIncident:
+def _fetch(adapter: PagerDutyPort, ref: str) -> PdIncident:
     try:
         return adapter.get_incident(ref)
     except NotFound as exc:
@@ -68,7 +82,7 @@ def link(
     pd_ref: str,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
     linked_by: str | None = None,
 ) -> AlertSync:
@@ -101,7 +115,7 @@ def refresh_alerts(
     incident_id: int,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
 ) -> list[AlertSync]:
     """Pull every linked PagerDuty incident again (/incident alerts)."""
@@ -129,7 +143,7 @@ def sync(
     pd: PdIncident,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
 ) -> AlertSync:
     """Fetch a linked incident's alerts and log entries, record them and post the summary."""
@@ -154,12 +168,12 @@ def sync(
     ts = None
     if channel:
         with language(default_language()):  # posted in the channel, for everyone
-            message = messages.alert_summary(pd, alerts, entries, tta)
+            message = alert_summary(pd, alerts, entries, tta)
         ts = chat.post_message(channel, message.text, blocks=message.blocks)
     return AlertSync(pd, alerts, entries, tta, added, ts)
 
 
-def oncall(query: str | None, *, adapter: PagerDutyAdapter, chat: ChatPort) -> list[OncallPerson]:
+def oncall(query: str | None, *, adapter: PagerDutyPort, chat: ChatPort) -> list[OncallPerson]:
     """Return who is on call now (for a service or escalation policy), with their Slack ids."""
     people = []
     for entry in adapter.list_oncalls(query.strip() if query else None):
@@ -182,7 +196,7 @@ def page(
     service_name: str,
     *,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter,
+    adapter: PagerDutyPort,
     chat: ChatPort,
     requested_by: str | None = None,
 ) -> PdIncident:
@@ -196,7 +210,7 @@ def page(
         )
     with session_scope(session_factory) as session:
         incident = _incident(incident_id, session)
-        label, title, channel = f"INC-{incident.number}", incident.title, incident.channel_id
+        label, title, channel = incident_label(incident.number), incident.title, incident.channel_id
         kickoff = incident.kickoff_ts
     where = (chat.permalink(channel, kickoff) if channel and kickoff else None) or (
         f"https://slack.com/app_redirect?channel={channel}" if channel else "(no channel yet)"
@@ -227,14 +241,14 @@ def page(
             public_(
                 ":pager: Paged *{service}* on PagerDuty: {link}",
                 service=service.name,
-                link=messages.incident_link(pd),
+                link=incident_link(pd),
             ),
         )
     return pd
 
 
 def resolve_linked(
-    incident_id: int, *, session_factory: sessionmaker[Session], adapter: PagerDutyAdapter
+    incident_id: int, *, session_factory: sessionmaker[Session], adapter: PagerDutyPort
 ) -> list[str]:
     """Resolve the linked PagerDuty incidents not resolved yet; return their ids."""
     with session_scope(session_factory) as session:
@@ -257,7 +271,7 @@ def on_incident_resolved(
     *,
     settings: Settings,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter | None,
+    adapter: PagerDutyPort | None,
     chat: ChatPort,
 ) -> list[str]:
     """Resolve linked PagerDuty incidents when RESOLVE_PAGERDUTY_ON_RESOLVE is on."""
@@ -288,7 +302,7 @@ def mark_offer_declared(
         ts = outbox.sent_ts(pd_service.offer_key(pd_incident_id), session=session)
         if offer is None or ts is None or incident is None:
             return
-        where, label = offer.channel_id, f"INC-{incident.number}"
+        where, label = offer.channel_id, incident_label(incident.number)
         channel = incident.channel_id
     text = (
         public_(
@@ -309,7 +323,7 @@ def page_on_declare(
     *,
     settings: Settings,
     session_factory: sessionmaker[Session],
-    adapter: PagerDutyAdapter | None,
+    adapter: PagerDutyPort | None,
     chat: ChatPort,
 ) -> PdIncident | None:
     """Page PAGERDUTY_PAGE_SERVICE for an incident declared at PAGERDUTY_PAGE_ON_SEVERITY+."""
@@ -340,3 +354,21 @@ def page_on_declare(
                 ),
             )
         return None
+
+
+def link_after_declare(deps: Deps, incident_id: int, ref: str) -> None:
+    """Link the PagerDuty incident a Declare button came from (the core 'pagerduty' link hook)."""
+    adapter = deps.pagerduty
+    if adapter is None:
+        return
+    try:
+        link(
+            incident_id, ref, session_factory=deps.session_factory, adapter=adapter, chat=deps.chat
+        )
+    except (InvalidInput, NotFound) as exc:  # a bad or vanished reference: nothing to retry
+        log.warning(
+            "pagerduty.link_after_declare_failed", incident_id=incident_id, problem=str(exc)
+        )
+        return
+    # Any other IntegrationError (an outage) propagates: the link stays pending and is retried.
+    mark_offer_declared(ref, incident_id, session_factory=deps.session_factory, chat=deps.chat)

@@ -24,7 +24,6 @@ from bot.observability.tracing import traced
 from bot.outbox import service as outbox_service
 from bot.outbox.delivery import Outbox
 from bot.outbox.service import Outgoing
-from bot.pagerduty import messages
 from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import (
     PdIncident,
@@ -35,6 +34,8 @@ from bot.pagerduty.domain import (
     severity_for,
 )
 from bot.settings import Settings
+from bot.slack.blocks.pagerduty import event_text
+from bot.slack.blocks.pagerduty import offer as offer_message
 
 log = structlog.get_logger(__name__)
 
@@ -237,7 +238,7 @@ def _offer(
     channel = chat.resolve_channel(settings.incidents_channel)
     if not pd_service.reserve_offer(pd.id, channel, severity, session=session):
         return "already_offered"
-    message = messages.offer(pd, severity)
+    message = offer_message(pd, severity)
     posts.append(
         Outgoing(
             key=pd_service.offer_key(pd.id),
@@ -259,7 +260,7 @@ def _post_event(
     url = safe_web_url(link.html_url) if link else ""
     label = f"<{url}|#{link.pd_number}>" if link and url else _("incident")
     pd = event.incident
-    text = messages.event_text(
+    text = event_text(
         event.event_type,
         label=label,
         agent=event.agent,

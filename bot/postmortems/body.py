@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.integrations.ports import IntegrationError, NotFound
+from bot.integrations.ports import IntegrationError, NotFound, NotionPort
 from bot.postmortems.notion_blocks import Block, Segment, plain_text
 from bot.postmortems.packing import pack_tagged, payload_size
-from bot.postmortems.ports import NotionPort
 
 Regions = dict[str, dict[str, Any]]
 

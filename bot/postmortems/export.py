@@ -18,14 +18,13 @@ from bot.db import session_scope, utcnow
 from bot.followups import service as followup_service
 from bot.i18n import N_, public_
 from bot.incidents import service as incidents
-from bot.integrations.ports import ChatPort, IntegrationError, Trashed
+from bot.integrations.ports import ChatPort, IntegrationError, NotionPort, Trashed
 from bot.observability.tracing import traced
 from bot.outbox import service as outbox_service
 from bot.outbox.delivery import Outbox
 from bot.outbox.service import Outgoing
 from bot.postmortems import body, service
 from bot.postmortems.models import Postmortem
-from bot.postmortems.ports import NotionPort
 from bot.postmortems.properties import build_properties, iso_date, slack_names
 from bot.postmortems.render import (
     ActionItem,

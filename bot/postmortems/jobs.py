@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
 from bot.incidents import service as incidents
-from bot.integrations.ports import IntegrationError
+from bot.integrations.ports import IntegrationError, NotionPort
 from bot.postmortems import service
 from bot.postmortems.digest import build_digest
 from bot.postmortems.export import (
@@ -19,7 +19,6 @@ from bot.postmortems.export import (
     push_properties,
     retry_pending_exports,
 )
-from bot.postmortems.ports import NotionPort
 from bot.postmortems.sync import SyncSummary, sync_from_notion
 
 if TYPE_CHECKING:

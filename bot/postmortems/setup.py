@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.postmortems.ports import NotionPort
+from bot.integrations.ports import NotionPort
 
 STATUS_OPTIONS = [
     {"name": "Draft", "color": "gray"},

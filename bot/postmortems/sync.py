@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
+from bot.integrations.ports import NotionPort
 from bot.postmortems import service
-from bot.postmortems.ports import NotionPort
 from bot.settings import Settings
 
 # Notion rounds last_edited_time down to the minute, so re-read a little before the cursor.

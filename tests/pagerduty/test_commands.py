@@ -48,6 +48,27 @@ def test_commands_say_pagerduty_is_off_without_a_token(harness: Harness) -> None
     assert "/pagerduty/webhook" not in harness.bot.web.routes
 
 
+def test_buttons_without_a_token_say_so_or_need_no_pagerduty(harness: Harness) -> None:
+    h = harness
+    declare = {
+        "type": "button",
+        "action_id": PagerDutyAction.DECLARE,
+        "value": json.dumps({"pd_incident_id": "Q1ABCDEF", "severity": "SEV-2", "title": "x"}),
+    }
+    assert (
+        h.dispatch(
+            h.signer.block_actions(user_id=h.bob, actions=[declare], channel_id=h.general)
+        ).status
+        == 200
+    )
+    assert "PAGERDUTY_API_TOKEN" in _ephemeral(h, h.general)
+    assert not h.slack.calls_to("views.open")
+    sev = h.declare()
+    invite = {"type": "button", "action_id": PagerDutyAction.INVITE_ONCALL, "value": h.bob}
+    h.dispatch(h.signer.block_actions(user_id=h.alice, actions=[invite], channel_id=sev["channel"]))
+    wait_until(lambda: "invited the on-call" in h.slack.messages(sev["channel"])[-1]["text"])
+
+
 def test_link_rejects_bad_input_before_calling_pagerduty(
     pd: Harness, fake_pd: SeededPagerDuty
 ) -> None:

@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import session_scope
-from bot.pagerduty.messages import event_text
 from bot.pagerduty.service import claim_run
+from bot.slack.blocks.pagerduty import event_text
 
 
 def test_pagerduty_notes_agents_and_titles_cannot_ping_anyone() -> None:

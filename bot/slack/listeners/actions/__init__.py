@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.actions import incidents, nudges
+from bot.slack.listeners.actions import incidents, nudges, pagerduty
 
 
 def register(app: App, deps: Deps) -> None:
     """Register every feature's button listeners."""
     incidents.register(app, deps)
+    pagerduty.register(app, deps)
     nudges.register(app, deps)

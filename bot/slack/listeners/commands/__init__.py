@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.commands import incidents, nudges, postmortems, slash
+from bot.slack.listeners.commands import incidents, nudges, pagerduty, postmortems, slash
 from bot.slack.router import CommandRouter
 
 
@@ -17,5 +17,6 @@ def register(app: App, deps: Deps) -> None:
 def register_subcommands(router: CommandRouter) -> None:
     """Register every feature's subcommands, in the order `/incident help` lists them."""
     incidents.register(router)
+    pagerduty.register(router)
     postmortems.register(router)
     nudges.register(router)

@@ -1,33 +1,20 @@
-"""Slack messages of the pagerduty feature, as plain text plus Block Kit dicts (pure functions)."""
+"""PagerDuty's Slack messages, as plain text plus Block Kit dicts (pure functions)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.i18n import N_, _
 from bot.integrations.ports import Message
-from bot.pagerduty.domain import PdAlert, PdIncident, PdLogEntry
+from bot.pagerduty.domain import OncallPerson, PdAlert, PdIncident, PdLogEntry
 from bot.slack.ids import PagerDutyAction
 from bot.text import mention, truncate
 from bot.text import neutralise_external as neutralise
 
 SECTION_LIMIT = 3000
-
-
-@dataclass(frozen=True)
-class OncallPerson:
-    """Someone on call now, with their Slack account when one matches their email."""
-
-    name: str
-    email: str | None
-    slack_user_id: str | None
-    escalation_policy: str
-    escalation_level: int
-    schedule: str | None = None
 
 
 def _section(text: str) -> dict[str, Any]:

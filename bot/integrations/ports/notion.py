@@ -1,4 +1,4 @@
-"""What the postmortem domain asks of Notion; bot.integrations.notion implements it."""
+"""What the postmortem and follow-up domains ask of Notion (bot.integrations.notion)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Ports: what the domain asks of the outside world. Adapters implement them per vendor."""
+"""What the domain asks of Slack: ChatPort, the outbox's TaggedChatPort and IncidentPresenter.
+
+bot.integrations.slack and bot.integrations.slack_metadata implement the chat ports;
+bot.slack.presenter renders incidents. Failures raise bot.integrations.ports.errors.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.incidents.domain import IncidentSnapshot
-
-
-class IntegrationError(Exception):
-    """A vendor call failed after retries; the message is safe to show to users."""
-
-
-class NotConfigured(IntegrationError):
-    """The integration has no credentials configured."""
-
-
-class AuthError(IntegrationError):
-    """The vendor refused our credentials (401/403)."""
-
-
-class NotFound(IntegrationError):
-    """The vendor has no such object."""
-
-
-class Trashed(IntegrationError):
-    """The object was moved to the vendor's trash (Notion: in_trash); it can be replaced."""
-
-
-class Unavailable(IntegrationError):
-    """The vendor is down, timing out or rate limiting us beyond our retries."""
-
-
-class ChatError(IntegrationError):
-    """Slack answered ok:false; `code` is Slack's error string."""
-
-    def __init__(self, code: str, message: str | None = None) -> None:
-        super().__init__(message or code)
-        self.code = code
 
 
 @dataclass(frozen=True)
