@@ -19,7 +19,7 @@ from bot import i18n
 from bot.db import retry_while_unreachable, session_scope, utcnow
 from bot.incidents import announce, service
 from bot.incidents.context import IncidentContext
-from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot
+from bot.incidents.domain import IncidentSnapshot, InvalidInput, incident_label, snapshot
 from bot.incidents.events import IncidentDeclared
 from bot.incidents.lease import LEASE, claim, release
 from bot.incidents.models import Incident
@@ -247,7 +247,9 @@ def _ensure_channel(incident_id: int, ctx: IncidentContext) -> None:
             assert row is not None
             row.channel_id, row.channel_name = channel_id, name
         return
-    raise ChatError("name_taken", f"every channel name tried for INC-{incident.number} was taken")
+    raise ChatError(
+        "name_taken", f"every channel name tried for {incident_label(incident.number)} was taken"
+    )
 
 
 def _adoptable_channel(name: str, ctx: IncidentContext, *, private: bool) -> str | None:

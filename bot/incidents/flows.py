@@ -22,7 +22,13 @@ from bot.i18n import _, public_, status_label
 from bot.incidents import announce, service
 from bot.incidents.context import IncidentContext
 from bot.incidents.declare import validate_severity
-from bot.incidents.domain import IncidentSnapshot, InvalidInput, snapshot, validate_update_text
+from bot.incidents.domain import (
+    IncidentSnapshot,
+    InvalidInput,
+    incident_label,
+    snapshot,
+    validate_update_text,
+)
 from bot.incidents.events import IncidentChanged, IncidentResolved
 from bot.incidents.models import ROLES, STATUSES, Incident
 from bot.observability.tracing import traced
@@ -115,7 +121,11 @@ def change_severity(channel_id: str, raw: str, actor_id: str, *, ctx: IncidentCo
         old = incident.severity
         if old == severity:
             raise InvalidInput(
-                _("INC-{number} is already {state}.", number=incident.number, state=severity)
+                _(
+                    "{label} is already {state}.",
+                    label=incident_label(incident.number),
+                    state=severity,
+                )
             )
         incident.severity = severity
         return _record_change(
@@ -148,16 +158,16 @@ def change_status(channel_id: str, status: str, actor_id: str, *, ctx: IncidentC
         if not incident.is_open:
             raise InvalidInput(
                 _(
-                    "INC-{number} is resolved. Use `/incident reopen` first.",
-                    number=incident.number,
+                    "{label} is resolved. Use `/incident reopen` first.",
+                    label=incident_label(incident.number),
                 )
             )
         old = incident.status
         if old == status:
             raise InvalidInput(
                 _(
-                    "INC-{number} is already {state}.",
-                    number=incident.number,
+                    "{label} is already {state}.",
+                    label=incident_label(incident.number),
                     state=status_label(status),
                 )
             )
@@ -216,7 +226,9 @@ def resolve(channel_id: str, summary: str, actor_id: str, *, ctx: IncidentContex
     with session_scope(ctx.session_factory) as session:
         incident = channel_incident(channel_id, session=session)
         if not incident.is_open:
-            raise InvalidInput(_("INC-{number} is already resolved.", number=incident.number))
+            raise InvalidInput(
+                _("{label} is already resolved.", label=incident_label(incident.number))
+            )
         now = utcnow()
         old = incident.status
         incident.status, incident.resolved_at = "resolved", now
@@ -244,7 +256,7 @@ def reopen(channel_id: str, actor_id: str, *, ctx: IncidentContext) -> Change:
     with session_scope(ctx.session_factory) as session:
         incident = channel_incident(channel_id, session=session)
         if incident.is_open:
-            raise InvalidInput(_("INC-{number} is not resolved.", number=incident.number))
+            raise InvalidInput(_("{label} is not resolved.", label=incident_label(incident.number)))
         incident.status, incident.resolved_at = "investigating", None
         # Reopening is news: the silence clock restarts now, not at the last message before
         # the resolve (which would make the update nudge fire at once).
