@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -12,11 +13,10 @@ from bot.i18n import for_reader
 from bot.incidents import declare, flows
 from bot.incidents.domain import InvalidInput
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.listeners.commands.incidents import change_followup
-from bot.slack.listeners.commands.slash import followup
-from bot.slack.listeners.lazy import FOLLOWUP_KEY, run_followup
+from bot.slack.listeners.commands.incidents import change_followup, setup_incident
+from bot.slack.listeners.lazy import carry, run_carried
 from bot.slack.listeners.payloads import metadata_links, metadata_text, state_value
-from bot.slack.router import Outcome
+from bot.slack.router import Outcome, followup
 
 ViewAccept = Callable[[dict[str, Any], str, Deps], Outcome]
 
@@ -49,7 +49,7 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     incident, _ = declare.open_declaration(
         request, session_factory=deps.session_factory, settings=deps.settings
     )
-    return Outcome(followup=followup("setup_incident", incident_id=incident.id))
+    return Outcome(followup=followup(setup_incident, incident_id=incident.id))
 
 
 class FieldError(Exception):
@@ -109,30 +109,29 @@ VIEW_HANDLERS: dict[str, ViewAccept] = {
 }
 
 
-def register(app: App, deps: Deps, handlers: dict[str, ViewAccept] | None = None) -> None:
-    """Register the view_submission listeners."""
-    for callback_id, handler in (handlers or VIEW_HANDLERS).items():
-        _register_one(app, deps, callback_id, handler)
+def register(app: App, deps: Deps) -> None:
+    """Register the declare, update, severity and resolve modal submissions."""
+    for callback_id, accept in VIEW_HANDLERS.items():
+        app.view(callback_id)(
+            ack=partial(accept_submission, deps=deps, accept=accept),
+            lazy=[partial(run_carried, deps=deps)],
+        )
 
 
-def _register_one(app: App, deps: Deps, callback_id: str, handler: ViewAccept) -> None:
-    def accept(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        try:
-            with for_reader():  # modal errors are for the person who submitted
-                outcome = handler(body["view"], body["user"]["id"], deps)
-        except FieldError as exc:
-            ack(response_action="errors", errors={exc.block: str(exc)})
-            return
-        except InvalidInput as exc:
-            blocks = [b for b in body["view"].get("blocks", []) if isinstance(b, dict)]
-            first_block = next((b["block_id"] for b in blocks if b.get("block_id")), Block.TITLE)
-            ack(response_action="errors", errors={first_block: str(exc)})
-            return
-        if outcome.followup is not None:
-            context[FOLLOWUP_KEY] = outcome.followup
-        ack()
-
-    def follow_up(context: BoltContext) -> None:
-        run_followup(context.get(FOLLOWUP_KEY), deps, cause=context)
-
-    app.view(callback_id)(ack=accept, lazy=[follow_up])
+def accept_submission(
+    ack: Ack, body: dict[str, Any], context: BoltContext, *, deps: Deps, accept: ViewAccept
+) -> None:
+    """Ack a modal submission: errors beside their inputs, or carry its follow-up along."""
+    try:
+        with for_reader():  # modal errors are for the person who submitted
+            outcome = accept(body["view"], body["user"]["id"], deps)
+    except FieldError as exc:
+        ack(response_action="errors", errors={exc.block: str(exc)})
+        return
+    except InvalidInput as exc:
+        blocks = [b for b in body["view"].get("blocks", []) if isinstance(b, dict)]
+        first_block = next((b["block_id"] for b in blocks if b.get("block_id")), Block.TITLE)
+        ack(response_action="errors", errors={first_block: str(exc)})
+        return
+    carry(context, outcome.followup)
+    ack()
