@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -18,37 +19,46 @@ from bot.slack.listeners.payloads import action_channel
 
 def register(app: App, deps: Deps) -> None:
     """Register the Post update, Change severity and Resolve buttons."""
+    app.action(Action.POST_UPDATE)(ack=just_ack, lazy=[partial(open_update, deps=deps)])
+    app.action(Action.RESOLVE)(ack=just_ack, lazy=[partial(open_resolve, deps=deps)])
+    app.action(Action.CHANGE_SEVERITY)(ack=just_ack, lazy=[partial(open_severity, deps=deps)])
 
-    def just_ack(ack: Ack) -> None:
-        ack()
 
-    def open_modal(body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            deps.chat.open_view(body["trigger_id"], view)
-        except IntegrationError as exc:
-            with for_reader():
-                text = _("Could not open the form: {problem}", problem=exc)
-            deps.chat.post_ephemeral(action_channel(body), body["user"]["id"], text)
+def just_ack(ack: Ack) -> None:
+    """Ack a button; its work happens in a lazy listener."""
+    ack()
 
-    def open_update(body: dict[str, Any]) -> None:
-        with for_reader():  # a modal is seen by the person who clicked
-            view = update_modal(action_channel(body))
-        open_modal(body, view)
 
-    def open_resolve(body: dict[str, Any]) -> None:
+def open_update(body: dict[str, Any], *, deps: Deps) -> None:
+    """Open the Post update form."""
+    with for_reader():  # a modal is seen by the person who clicked
+        view = update_modal(action_channel(body))
+    open_modal(body, view, deps=deps)
+
+
+def open_resolve(body: dict[str, Any], *, deps: Deps) -> None:
+    """Open the Resolve form."""
+    with for_reader():
+        view = resolve_modal(action_channel(body))
+    open_modal(body, view, deps=deps)
+
+
+def open_severity(body: dict[str, Any], *, deps: Deps) -> None:
+    """Open the Change severity form, preset to the incident's severity."""
+    channel = action_channel(body)
+    with session_scope(deps.session_factory) as session:
+        incident = service.get_by_channel(channel, session=session)
+        current = incident.severity if incident else deps.settings.default_severity
+    with for_reader():
+        view = severity_modal(channel, deps.settings.severity_names, current)
+    open_modal(body, view, deps=deps)
+
+
+def open_modal(body: dict[str, Any], view: dict[str, Any], *, deps: Deps) -> None:
+    """Open a modal for the person who clicked; tell them when Slack refuses."""
+    try:
+        deps.chat.open_view(body["trigger_id"], view)
+    except IntegrationError as exc:
         with for_reader():
-            view = resolve_modal(action_channel(body))
-        open_modal(body, view)
-
-    def open_severity(body: dict[str, Any]) -> None:
-        channel = action_channel(body)
-        with session_scope(deps.session_factory) as session:
-            incident = service.get_by_channel(channel, session=session)
-            current = incident.severity if incident else deps.settings.default_severity
-        with for_reader():
-            view = severity_modal(channel, deps.settings.severity_names, current)
-        open_modal(body, view)
-
-    app.action(Action.POST_UPDATE)(ack=just_ack, lazy=[open_update])
-    app.action(Action.RESOLVE)(ack=just_ack, lazy=[open_resolve])
-    app.action(Action.CHANGE_SEVERITY)(ack=just_ack, lazy=[open_severity])
+            text = _("Could not open the form: {problem}", problem=exc)
+        deps.chat.post_ephemeral(action_channel(body), body["user"]["id"], text)
