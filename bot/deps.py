@@ -19,7 +19,6 @@ from bot.incidents.announce import ROLE_INVITE, invite_role_holder
 from bot.incidents.context import IncidentContext
 from bot.integrations.ports import ChatPort, NotionPort, PagerDutyPort
 from bot.integrations.slack import SlackAdapter, make_web_client
-from bot.integrations.slack_metadata import TaggedChat
 from bot.outbox.delivery import Outbox
 from bot.outbox.service import EVENT, Claimed
 from bot.settings import Settings
@@ -83,7 +82,7 @@ def build_deps(
     web_client = web_client or make_web_client(settings)
     chat = SlackAdapter(web_client)
     bus = EventBus()
-    outbox = Outbox(session_factory, TaggedChat(web_client, chat))
+    outbox = Outbox(session_factory, chat)
     incidents = IncidentContext(
         settings=settings,
         session_factory=session_factory,

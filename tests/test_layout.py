@@ -102,3 +102,36 @@ def test_bot_cli_context_is_not_mistaken_for_bot_cli() -> None:
     """A module whose name merely starts with the package's is not inside it."""
     assert not is_within("bot.cli_context", "bot.cli")
     assert is_within("bot.cli", "bot.cli") and is_within("bot.fakes.slack", "bot.fakes")
+
+
+VENDOR_SDKS = ("slack_bolt", "slack_sdk", "pagerduty", "notion_client")
+# The domain: features' models, services, flows and jobs. Slack code lives under bot/slack/,
+# vendor SDKs only in bot/integrations/ (the adapters) and the composition root.
+DOMAIN = (
+    "bot.incidents",
+    "bot.nudges",
+    "bot.pagerduty",
+    "bot.postmortems",
+    "bot.followups",
+    "bot.reviews",
+    "bot.outbox",
+)
+
+
+@pytest.mark.parametrize("sdk", VENDOR_SDKS)
+def test_the_domain_imports_no_vendor_sdk(sdk: str) -> None:
+    """Feature folders call ports; Slack listeners and Block Kit live under bot/slack/."""
+    offenders = []
+    for path in sorted(BOT.rglob("*.py")):
+        if not any(is_within(module_name(path), domain) for domain in DOMAIN):
+            continue
+        imports = imported_modules(path.read_text(encoding="utf-8"), package_of(path))
+        if any(is_within(m, sdk) for m in imports):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_the_vendor_check_would_see_a_domain_import() -> None:
+    """A domain module importing Slack's SDK is reported (the check can fail)."""
+    found = set(imported_modules("from slack_sdk.models.blocks import SectionBlock", "bot.nudges"))
+    assert any(is_within(m, "slack_sdk") for m in found)

@@ -128,7 +128,7 @@ def invite_role_holder(item: Claimed, *, ctx: IncidentContext) -> tuple[str | No
     args = item.payload or {}
     user_id, role, actor_id = str(args["user_id"]), str(args["role"]), str(args["actor_id"])
     channel = item.target
-    if item.attempts_before > 0 and ctx.outbox.chat.find(
+    if item.attempts_before > 0 and ctx.chat.find_tagged(
         channel, item.key, oldest=item.created_at.timestamp() - 120
     ):
         return channel, None
@@ -143,7 +143,7 @@ def invite_role_holder(item: Claimed, *, ctx: IncidentContext) -> tuple[str | No
             "(deactivated or unknown). Invite them by hand, or give the role to someone else.",
         )
         return channel, None
-    posted = ctx.outbox.chat.post(
+    posted = ctx.chat.post_tagged(
         channel, f"<@{actor_id}> added <@{user_id}> to the channel as {role}.", [], key=item.key
     )
     return posted.channel_id, posted.ts

@@ -346,11 +346,11 @@ def _post_once(
     key = f"{incident.id}:setup:{what}"
     if resumed:
         oldest = incident.declared_at.timestamp() - 60
-        found = ctx.outbox.chat.find(channel, key, oldest=oldest)
+        found = ctx.chat.find_tagged(channel, key, oldest=oldest)
         if found:
             return found
     message = getattr(ctx.presenter, what)(incident)
-    return ctx.outbox.chat.post(channel, message.text, list(message.blocks or []), key=key).ts
+    return ctx.chat.post_tagged(channel, message.text, list(message.blocks or []), key=key).ts
 
 
 def _kickoff(incident: IncidentSnapshot, ctx: IncidentContext, *, resumed: bool) -> None:

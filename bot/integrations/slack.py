@@ -28,6 +28,7 @@ from bot.integrations.ports import (
     IntegrationError,
     Unavailable,
 )
+from bot.integrations.slack_metadata import TaggedPosts
 from bot.observability.vendor import vendor_call
 from bot.settings import Settings
 
@@ -100,8 +101,8 @@ _INVITE_SKIPPABLE = {
 _GROUP_ID = re.compile(r"^S[A-Z0-9]+$")
 
 
-class SlackAdapter:
-    """Implements ChatPort with slack_sdk."""
+class SlackAdapter(TaggedPosts):
+    """Implements ChatPort with slack_sdk (tagged posts: bot/integrations/slack_metadata.py)."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -109,6 +110,7 @@ class SlackAdapter:
         self._lock = threading.Lock()
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
+        """Call the Web API, turning its errors into ours."""
         with translated(method):
             return fn()
 

@@ -25,7 +25,6 @@ def install(deps: Deps) -> None:
         functools.partial(
             meetings.announce_meeting,
             chat=deps.chat,
-            tagged=deps.outbox.chat,
             session_factory=deps.session_factory,
         ),
     )

@@ -17,7 +17,7 @@ from bot.incidents import service as incidents
 from bot.incidents.announce import event_row
 from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.flows import channel_incident
-from bot.integrations.ports import ChatPort, FileShare, IntegrationError, TaggedChatPort
+from bot.integrations.ports import ChatPort, FileShare, IntegrationError
 from bot.nudges import service
 from bot.nudges.ics import Invitation, build_ics, meeting_uid
 from bot.nudges.models import Meeting
@@ -227,7 +227,7 @@ def _queue_announcement(session: Session, meeting: Meeting) -> list[str]:
 
 
 def announce_meeting(
-    item: Claimed, *, chat: ChatPort, tagged: TaggedChatPort, session_factory: sessionmaker[Session]
+    item: Claimed, *, chat: ChatPort, session_factory: sessionmaker[Session]
 ) -> tuple[str | None, str | None]:
     """Post the meeting (or its cancellation) with its .ics invitation (an outbox handler).
 
@@ -252,7 +252,7 @@ def announce_meeting(
     # Unique per version (files carry no metadata: the name is how a lost upload is found).
     version = f"-v{sequence + 1}" if sequence else ""
     file_name = f"inc-{number}-postmortem{version}{'-cancelled' if cancelled else ''}.ics"
-    if item.attempts_before > 0 and tagged.find_file(
+    if item.attempts_before > 0 and chat.find_file(
         channel, file_name, oldest=item.created_at.timestamp() - 120
     ):
         return channel, None
@@ -306,7 +306,7 @@ def announce_meeting(
         attendees=people,
         cancelled=cancelled,
     )
-    tagged.share(
+    chat.share_tagged(
         channel,
         FileShare(
             filename=file_name,

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
-from bot.integrations.ports import ChatError, FileShare, IntegrationError, TaggedChatPort
+from bot.integrations.ports import ChatError, ChatPort, FileShare, IntegrationError
 from bot.outbox import service
 from bot.outbox.service import EVENT, Claimed
 
@@ -55,10 +55,10 @@ class Delivered:
 
 @dataclass
 class Outbox:
-    """Delivers recorded side effects through the tagged chat port and the event bus."""
+    """Delivers recorded side effects through the chat port (tagged posts) and the event bus."""
 
     session_factory: sessionmaker[Session]
-    chat: TaggedChatPort
+    chat: ChatPort
     handlers: dict[str, Handler] = field(default_factory=dict)
     vetoes: dict[str, Veto] = field(default_factory=dict)
     observers: dict[str, list[Callable[[Claimed], None]]] = field(default_factory=dict)
@@ -180,13 +180,15 @@ class Outbox:
                 title=item.file_title or item.file_name,
                 initial_comment=item.text or None,
             )
-            self.chat.share(channel_id, file, thread_ts=item.thread_ts)
+            self.chat.share_tagged(channel_id, file, thread_ts=item.thread_ts)
             return False, channel_id, None
         if item.attempts_before > 0:
-            found = self.chat.find(channel_id, item.key, oldest=oldest, thread_ts=item.thread_ts)
+            found = self.chat.find_tagged(
+                channel_id, item.key, oldest=oldest, thread_ts=item.thread_ts
+            )
             if found:
                 return True, channel_id, found
-        posted = self.chat.post(
+        posted = self.chat.post_tagged(
             channel_id, item.text, item.blocks, key=item.key, thread_ts=item.thread_ts
         )
         return False, posted.channel_id, posted.ts

@@ -12,7 +12,6 @@ from bot.db import session_scope
 from bot.fakes.server import Response
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack_requests import button_action
-from bot.integrations.slack_metadata import TaggedChat
 from bot.nudges.jobs import deliver_pending, record_due, run_nudges
 from bot.nudges.models import NudgeSchedule
 from bot.outbox.models import OutboxMessage
@@ -241,8 +240,9 @@ def test_crash_after_sending_before_recording_does_not_duplicate(nh: Harness, cl
         stored = session.get(OutboxMessage, row.key)
         assert stored is not None
         stored.attempts, stored.channel_id = 1, inc["channel"]
-    chat = TaggedChat(h.deps.web_client, h.deps.chat)
-    posted = chat.post(inc["channel"], row.text, row.blocks, key=row.key)  # ...then it is sent
+    posted = h.deps.chat.post_tagged(
+        inc["channel"], row.text, row.blocks, key=row.key
+    )  # ...then it is sent
     clock.advance(seconds=5)  # and the process dies before recording it
     result = run(second_process(h))
     assert (result.sent, result.failed) == (0, 0)

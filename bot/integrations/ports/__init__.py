@@ -15,7 +15,6 @@ from bot.integrations.ports.chat import (
     IncidentPresenter,
     Message,
     Posted,
-    TaggedChatPort,
 )
 from bot.integrations.ports.errors import (
     AuthError,
@@ -48,7 +47,6 @@ __all__ = [
     "PageHook",
     "PagerDutyPort",
     "Posted",
-    "TaggedChatPort",
     "Trashed",
     "Unavailable",
 ]

@@ -1,6 +1,6 @@
-"""What the domain asks of Slack: ChatPort, the outbox's TaggedChatPort and IncidentPresenter.
+"""What the domain asks of Slack: ChatPort (the outbox's tagged posts included), IncidentPresenter.
 
-bot.integrations.slack and bot.integrations.slack_metadata implement the chat ports;
+bot.integrations.slack.SlackAdapter implements ChatPort;
 bot.slack.presenter renders incidents. Failures raise bot.integrations.ports.errors.
 """
 
@@ -167,15 +167,13 @@ class ChatPort(Protocol):
         """Publish a user's App Home tab."""
         ...
 
-
-class TaggedChatPort(Protocol):
-    """Slack for the outbox: posts carrying an idempotency key, and finding them again."""
+    # Posts the outbox makes: tagged with their idempotency key, so a crash never repeats one.
 
     def channel_for(self, target: str) -> str:
         """Return the conversation id of a channel id or name, or of a user's DM."""
         ...
 
-    def post(
+    def post_tagged(
         self,
         channel_id: str,
         text: str,
@@ -187,11 +185,13 @@ class TaggedChatPort(Protocol):
         """Post a message tagged with its key."""
         ...
 
-    def share(self, channel_id: str, file: FileShare, *, thread_ts: str | None = None) -> None:
+    def share_tagged(
+        self, channel_id: str, file: FileShare, *, thread_ts: str | None = None
+    ) -> None:
         """Upload a file whose name is unique to this side effect."""
         ...
 
-    def find(
+    def find_tagged(
         self, channel_id: str, key: str, *, oldest: float, thread_ts: str | None = None
     ) -> str | None:
         """Return the ts of a message tagged with key since oldest, or None."""
