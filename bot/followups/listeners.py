@@ -15,10 +15,10 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
 from bot.followups import flows
-from bot.followups.blocks import add_modal, describe, followup_list_blocks, home_blocks
 from bot.followups.service import SNOOZE_FOR_DAYS
 from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
+from bot.slack.blocks.followups import add_modal, describe, followup_list_blocks, home_blocks
 from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
 from bot.slack.listeners.lazy import FOLLOWUP_KEY, run_followup
 from bot.slack.listeners.payloads import action_channel

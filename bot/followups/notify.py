@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.followups.blocks import nudge_blocks, owner_dm_blocks
 from bot.followups.models import FollowUp
 from bot.incidents.models import Incident
 from bot.outbox import service as outbox
 from bot.outbox.models import OutboxMessage
 from bot.outbox.service import Claimed, Outgoing
 from bot.settings import Settings
+from bot.slack.blocks.followups import nudge_blocks, owner_dm_blocks
 from bot.text import neutralise, truncate
 
 if TYPE_CHECKING:

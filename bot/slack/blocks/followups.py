@@ -1,4 +1,4 @@
-"""Block Kit for follow-up lists: pure functions from follow-up views to dicts."""
+"""Block Kit for follow-ups: lists, App Home, owner DMs, nudges, the Add button and modal."""
 
 from __future__ import annotations
 
