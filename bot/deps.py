@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 # Link a vendor object asked for at declaration to the new incident: hook(deps, incident_id, ref)
 LinkHook = Callable[["Deps", int, str], None]
-# Add a section to a user's App Home: hook(deps, user_id) -> blocks
+# A section of a user's App Home: hook(deps, user_id) -> blocks. The App Home publisher
+# (bot/slack/listeners/events/incidents.py) adds them after the active incidents; the
+# events/<feature>.py module of the Slack surface appends its hook in register().
 HomeSection = Callable[["Deps", str], list[dict[str, Any]]]
 AppHook = Callable[["App", "Deps"], None]
 
