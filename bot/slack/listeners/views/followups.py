@@ -18,19 +18,20 @@ from bot.slack.listeners.lazy import carry, run_carried
 from bot.slack.router import Followup, followup
 
 
+def _input(view: dict[str, Any], block: FollowUpBlock, action: FollowUpAction) -> dict[str, Any]:
+    return dict(view["state"]["values"].get(block, {}).get(action, {}))
+
+
 def accept_modal(
     view: dict[str, Any], user_id: str, deps: Deps
 ) -> tuple[dict[str, str], Followup | None]:
     """Add the follow-up of a submitted Add follow-up modal; return input errors, or what next."""
-    values = view["state"]["values"]
     meta = json.loads(view.get("private_metadata") or "{}")
-
-    def element(block: FollowUpBlock, action: FollowUpAction) -> dict[str, Any]:
-        return dict(values.get(block, {}).get(action, {}))
-
-    text = " ".join((element(FollowUpBlock.TEXT, FollowUpAction.TEXT).get("value") or "").split())
-    owner = element(FollowUpBlock.OWNER, FollowUpAction.OWNER).get("selected_user") or user_id
-    picked = element(FollowUpBlock.DUE, FollowUpAction.DUE).get("selected_date")
+    text = " ".join(
+        (_input(view, FollowUpBlock.TEXT, FollowUpAction.TEXT).get("value") or "").split()
+    )
+    owner = _input(view, FollowUpBlock.OWNER, FollowUpAction.OWNER).get("selected_user") or user_id
+    picked = _input(view, FollowUpBlock.DUE, FollowUpAction.DUE).get("selected_date")
     errors: dict[str, str] = {}
     if not text:
         errors[FollowUpBlock.TEXT] = "Say what needs doing."
