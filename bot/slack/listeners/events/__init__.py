@@ -5,11 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.events import followups, home, incidents
+from bot.slack.listeners.events import home, incidents
 
 
 def register(app: App, deps: Deps) -> None:
     """Register every feature's Events API listeners."""
     incidents.register(app, deps)
     home.register(app, deps)
-    followups.register(app, deps)

@@ -1,14 +1,11 @@
 """The follow-ups section of App Home: "my open follow-ups", under the active incidents.
 
-App Home is published on `app_home_opened` (events/incidents.py), which adds every hook in
-`deps.home_sections`; `register` adds this one.
+No listener of its own: the App Home listener (events/home.py) adds this section.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from slack_bolt import App
 
 from bot.deps import Deps
 from bot.followups import flows
@@ -23,9 +20,3 @@ def home_section(deps: Deps, user_id: str) -> list[dict[str, Any]]:
         session_factory=deps.session_factory,
     )
     return home_blocks(items)
-
-
-def register(app: App, deps: Deps) -> None:
-    """Add the follow-ups section to App Home (once, however many apps share these deps)."""
-    if home_section not in deps.home_sections:
-        deps.home_sections.append(home_section)
