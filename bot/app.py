@@ -74,6 +74,4 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     if not deps.router.subcommands:
         register_features(deps)
     listeners.register(app, deps)
-    for hook in deps.app_hooks:
-        hook(app, deps)
     return app

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -26,17 +26,12 @@ from bot.slack.presenter import SlackPresenter
 from bot.slack.router import CommandRouter
 
 if TYPE_CHECKING:
-    from slack_bolt import App
-
     from bot.scheduler import Job
     from bot.slack.languages import ReaderLanguages
     from bot.web import Route
 
 # Link a vendor object asked for at declaration to the new incident: hook(deps, incident_id, ref)
 LinkHook = Callable[["Deps", int, str], None]
-# Add a section to a user's App Home: hook(deps, user_id) -> blocks
-HomeSection = Callable[["Deps", str], list[dict[str, Any]]]
-AppHook = Callable[["App", "Deps"], None]
 
 
 @dataclass
@@ -51,13 +46,11 @@ class Deps:
     incidents: IncidentContext
     outbox: Outbox
     router: CommandRouter = field(default_factory=CommandRouter)
-    # What the features install (bot/features.py): recurring jobs, HTTP routes, link hooks by
-    # the kind of link ("pagerduty"), App Home sections and the listeners they add to the app.
+    # What the features install (bot/features.py): recurring jobs, HTTP routes and link hooks
+    # by the kind of link ("pagerduty"). Their Slack listeners are in bot/slack/listeners/.
     jobs: list[Job] = field(default_factory=list)
     routes: dict[str, Route] = field(default_factory=dict)
     link_hooks: dict[str, LinkHook] = field(default_factory=dict)
-    home_sections: list[HomeSection] = field(default_factory=list)
-    app_hooks: list[AppHook] = field(default_factory=list)
     # Vendors other than Slack: None when not configured.
     pagerduty: PagerDutyPort | None = None
     notion: NotionPort | None = None

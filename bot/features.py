@@ -3,16 +3,14 @@
 A feature is a package with a ``feature`` module that exposes ``install(deps)``. ``install``
 may:
 
-- add ``/incident`` subcommands and follow-ups on ``deps.router``;
 - subscribe to incident events on ``deps.bus``;
 - append ``bot.scheduler.Job`` objects to ``deps.jobs``;
 - add WSGI routes (path -> ``bot.web.Route``) to ``deps.routes``;
 - set ``deps.link_hooks[kind]`` to link a vendor object asked for at declaration;
-- append ``hook(app, deps)`` callables to ``deps.app_hooks`` to register Bolt
-  listeners (actions, views) on the app when it is created;
-- append ``hook(deps, user_id) -> blocks`` callables to ``deps.home_sections`` to add
-  a section to a user's App Home;
 - set its vendor's adapter (``deps.pagerduty``, ``deps.notion``).
+
+Its Slack side (subcommands, buttons, modals, events, App Home section) is not installed here:
+it lives in ``bot/slack/listeners/<surface>/<feature>.py``, registered by ``create_app()``.
 
 A feature may also expose ``commands``: a list of click commands added to the ``sevbot`` CLI.
 """

@@ -1,11 +1,15 @@
-"""Plug follow-ups into the bot: the subcommands and the buttons."""
+"""Plug follow-ups into the bot: outbox vetoes, the nudge job and the Notion sync.
+
+Their Slack side (subcommands, buttons, the modal, the App Home section) is registered
+from bot/slack/listeners/ (commands/, actions/, views/, events/ followups.py).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bot.deps import Deps
-from bot.followups import listeners, notify, notion
+from bot.followups import notify, notion
 from bot.postmortems import jobs as postmortem_jobs
 from bot.scheduler import Job, every
 
@@ -13,10 +17,7 @@ NUDGE_PASS_EVERY = timedelta(minutes=1)
 
 
 def install(deps: Deps) -> None:
-    """Register the subcommands, the buttons, the App Home section and the nudge job."""
-    listeners.register(deps.router)
-    deps.app_hooks.append(listeners.register_actions)
-    deps.home_sections.append(listeners.home_section)
+    """Register the outbox veto, the nudge job and (with Notion configured) the sync job."""
     deps.outbox.veto(notify.KINDS, notify.closed_meanwhile)
     jobs = deps.jobs
     jobs.append(Job("followup_nudges", notify.run_followup_nudges, every(NUDGE_PASS_EVERY)))

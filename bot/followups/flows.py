@@ -15,7 +15,7 @@ from bot.db import session_scope, utcnow
 from bot.followups import notify, service
 from bot.followups.models import FollowUp
 from bot.incidents import service as incidents
-from bot.incidents.domain import InvalidInput
+from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.flows import channel_incident
 from bot.outbox import service as outbox
 
@@ -27,6 +27,7 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _DIGIT = re.compile(r"\d")
 _ID = re.compile(r"^(?:FU-?)?(\d{1,9})$", re.IGNORECASE)
 CLOSE_WORDS = {"done": "done", "wontdo": "wont_do", "won't": "wont_do", "wont": "wont_do"}
+STATUS_WORDS = {"done": "done", "wont_do": "won't do"}  # how a closing is told to people
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def list_followups(
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         incident = incidents.get_by_channel(channel_id, session=session) if not scope else None
         if incident is not None:
-            heading = f"Open follow-ups of INC-{incident.number}"
+            heading = f"Open follow-ups of {incident_label(incident.number)}"
             rows = list(service.open_for_incident(incident.id, session=session))
         elif scope == "all":
             heading = "All open follow-ups"
@@ -243,6 +244,16 @@ def list_followups(
         return heading, views
 
 
+def open_followups_of(
+    user_id: str, *, today: date, session_factory: Callable[[], Session]
+) -> list[FollowUpView]:
+    """Return one person's open follow-ups, earliest due first (their App Home section)."""
+    _heading, items = list_followups(
+        "mine", "", user_id, today=today, session_factory=session_factory
+    )
+    return items
+
+
 def _view(row: FollowUp, number: int, *, today: date | None) -> FollowUpView:
     overdue = bool(today and row.due_on and row.status == "open" and row.due_on < today)
     return FollowUpView(
@@ -250,8 +261,8 @@ def _view(row: FollowUp, number: int, *, today: date | None) -> FollowUpView:
     )
 
 
-def incident_label(incident_id: int, *, session_factory: Callable[[], Session]) -> str | None:
-    """Return INC-<number> of an incident, or None when there is no such incident."""
+def incident_label_of(incident_id: int, *, session_factory: Callable[[], Session]) -> str | None:
+    """Return the label (INC-<number>) of an incident, or None when there is no such incident."""
     with session_scope(session_factory) as session:  # type: ignore[arg-type]
         found = service.numbers({incident_id}, session=session)
-        return f"INC-{found[incident_id]}" if incident_id in found else None
+        return incident_label(found[incident_id]) if incident_id in found else None

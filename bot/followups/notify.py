@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope, utcnow
-from bot.followups.blocks import nudge_blocks, owner_dm_blocks
 from bot.followups.models import FollowUp
+from bot.incidents.domain import incident_label
 from bot.incidents.models import Incident
 from bot.outbox import service as outbox
 from bot.outbox.models import OutboxMessage
 from bot.outbox.service import Claimed, Outgoing
 from bot.settings import Settings
+from bot.slack.blocks.followups import nudge_blocks, owner_dm_blocks
 from bot.text import neutralise, truncate
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def assigned_row(row: FollowUp, number: int, assigner_id: str) -> Outgoing:
     """Return the DM telling an owner that someone else gave them a follow-up."""
     due = f", due {row.due_on.isoformat()}" if row.due_on else ""
     text = (
-        f"<@{assigner_id}> gave you follow-up {row.label} of INC-{number}{due}: "
+        f"<@{assigner_id}> gave you follow-up {row.label} of {incident_label(number)}{due}: "
         f"{truncate(neutralise(row.text), 500)}"
     )
     return Outgoing(
@@ -122,7 +123,8 @@ def record_due(session: Session, settings: Settings, now: datetime) -> list[str]
 def _nudge_text(item: FollowUp, number: int, *, overdue: bool) -> str:
     assert item.due_on is not None
     when = f"was due {item.due_on.isoformat()}" if overdue else "is due today"
-    return f"Follow-up {item.label} of INC-{number} {when}: {truncate(neutralise(item.text), 500)}"
+    text = truncate(neutralise(item.text), 500)
+    return f"Follow-up {item.label} of {incident_label(number)} {when}: {text}"
 
 
 def _escalation(
@@ -132,7 +134,8 @@ def _escalation(
     # A private incident's follow-up text may say what happened; managers get the id only.
     what = "" if private else f": {truncate(neutralise(item.text), 500)}"
     text = (
-        f":warning: Follow-up {item.label} of INC-{number} (owner <@{item.owner_id}>) was due "
+        f":warning: Follow-up {item.label} of {incident_label(number)} "
+        f"(owner <@{item.owner_id}>) was due "
         f"{item.due_on.isoformat()} and is still open after {nudges} reminders{what}"
     )
     return Outgoing(

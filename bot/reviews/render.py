@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from bot.incidents.domain import incident_label
 from bot.reviews.metrics import MEASURES, PeriodStats, Review, Share, Summary
 from bot.text import format_duration, neutralise_external
 
@@ -63,7 +64,7 @@ def _trend(now: int, before: int) -> str:
 
 
 def _title(number: int, title: str | None, esc: Any) -> str:
-    return f"INC-{number} " + (esc(title) if title is not None else "(private)")
+    return f"{incident_label(number)} " + (esc(title) if title is not None else "(private)")
 
 
 def render_text(review: Review, *, for_slack: bool = True) -> str:

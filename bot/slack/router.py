@@ -1,4 +1,4 @@
-"""The /incident subcommand registry: features add subcommands and follow-up jobs here."""
+"""The /incident subcommand registry, and the typed follow-ups subcommands leave for later."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ class Followup:
     The arguments stay plain values (ids, strings), so Bolt can copy them to a lazy listener.
     """
 
-    run: FollowupRunner | str  # a name is legacy: looked up in CommandRouter.followups
+    run: FollowupRunner
     args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         """Return the runner's name (it names the follow-up's span and log lines)."""
-        return self.run if isinstance(self.run, str) else self.run.__name__
+        return self.run.__name__
 
 
 def followup(
@@ -80,11 +80,10 @@ class Subcommand:
 
 
 class CommandRouter:
-    """Maps subcommand names to their accept functions, and follow-up names to runners."""
+    """Maps subcommand names to their accept functions."""
 
     def __init__(self) -> None:
         self.subcommands: dict[str, Subcommand] = {}
-        self.followups: dict[str, FollowupRunner] = {}
         self._order: list[str] = []
 
     def subcommand(
@@ -104,15 +103,6 @@ class CommandRouter:
                 self.subcommands[key] = entry
             self._order.append(name)
             return accept
-
-        return decorator
-
-    def followup(self, name: str) -> Callable[[FollowupRunner], FollowupRunner]:
-        """Register a follow-up runner (decorator); it is called as runner(deps, **args)."""
-
-        def decorator(runner: FollowupRunner) -> FollowupRunner:
-            self.followups[name] = runner
-            return runner
 
         return decorator
 

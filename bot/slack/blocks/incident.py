@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.followups.blocks import add_button as add_followup_button
 from bot.i18n import _, status_label
 from bot.incidents.domain import IncidentSnapshot
+from bot.slack.blocks.followups import add_button as add_followup_button
 from bot.slack.ids import Action, Block
 from bot.text import format_duration, neutralise, neutralise_plain, truncate
 from bot.text import mention as user_mention

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.followups.blocks import add_button as add_followup_button
 from bot.i18n import N_, _
 from bot.postmortems.models import STATUSES
+from bot.slack.blocks.followups import add_button as add_followup_button
 from bot.text import neutralise_external, truncate
 
 if TYPE_CHECKING:

@@ -46,11 +46,9 @@ def run_followup(
     """
     if followup is None:
         return
-    run = followup.run
-    runner = deps.router.followups[run] if isinstance(run, str) else run
     try:
         with followup_span(followup.name, followup.args, deps.session_factory, cause):
-            runner(deps, **followup.args)
+            followup.run(deps, **followup.args)
     except IntegrationError as exc:
         log.warning("followup_failed", followup=followup.name, problem=str(exc))
         user, channel = followup.args.get("user_id"), followup.args.get("channel_id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.actions import incidents, nudges, pagerduty
+from bot.slack.listeners.actions import followups, incidents, nudges, pagerduty
 
 
 def register(app: App, deps: Deps) -> None:
@@ -13,3 +13,4 @@ def register(app: App, deps: Deps) -> None:
     incidents.register(app, deps)
     pagerduty.register(app, deps)
     nudges.register(app, deps)
+    followups.register(app, deps)

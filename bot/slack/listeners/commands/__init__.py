@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.commands import incidents, nudges, pagerduty, postmortems, slash
+from bot.slack.listeners.commands import followups, incidents, nudges, pagerduty, postmortems, slash
 from bot.slack.router import CommandRouter
 
 
@@ -20,3 +20,4 @@ def register_subcommands(router: CommandRouter) -> None:
     pagerduty.register(router)
     postmortems.register(router)
     nudges.register(router)
+    followups.register(router)

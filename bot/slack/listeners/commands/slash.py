@@ -14,7 +14,7 @@ from bot.i18n import _, for_reader
 from bot.incidents import service
 from bot.incidents.domain import InvalidInput
 from bot.slack.listeners.lazy import carry, run_carried
-from bot.slack.router import CommandInput, Followup, Outcome
+from bot.slack.router import CommandInput, Outcome
 from bot.text import neutralise, truncate
 
 log = structlog.get_logger(__name__)
@@ -103,8 +103,3 @@ def register(app: App, deps: Deps) -> None:
     app.command("/incident")(
         ack=partial(accept_incident_command, deps=deps), lazy=[partial(run_carried, deps=deps)]
     )
-
-
-def followup(name: str, **args: Any) -> Followup:
-    """Build a follow-up by its legacy name (until every runner is passed as a function)."""
-    return Followup(name, args)

@@ -1,4 +1,7 @@
-"""The App Home tab: the active incidents the reader may see, then each feature's sections."""
+"""The App Home tab: the active incidents the reader may see, then each feature's section.
+
+A feature's section is built by `home_section(deps, user_id)` in its events/<feature>.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from bot.deps import Deps
 from bot.incidents import flows
 from bot.incidents.privacy import visible_to
 from bot.slack.blocks.home import home_view
+from bot.slack.listeners.events import followups
 from bot.slack.listeners.once import ack_only, once
 
 
@@ -28,6 +32,5 @@ def publish_home(event: dict[str, Any], *, deps: Deps) -> None:
         event["user"],
         deps.chat.channel_members,
     )
-    # Features add their own sections (deps.home_sections: hook(deps, user_id)).
-    sections = [block for hook in deps.home_sections for block in hook(deps, event["user"])]
+    sections = followups.home_section(deps, event["user"])  # each feature's, in this order
     deps.chat.publish_home(event["user"], home_view(incidents, utcnow(), sections))

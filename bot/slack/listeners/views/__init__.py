@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners.views import incidents, nudges
+from bot.slack.listeners.views import followups, incidents, nudges
 
 
 def register(app: App, deps: Deps) -> None:
     """Register every feature's modal submission listeners."""
     incidents.register(app, deps)
     nudges.register(app, deps)
+    followups.register(app, deps)

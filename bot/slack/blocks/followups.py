@@ -1,10 +1,11 @@
-"""Block Kit for follow-up lists: pure functions from follow-up views to dicts."""
+"""Block Kit for follow-ups: lists, App Home, owner DMs, nudges, the Add button and modal."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from bot.followups.service import SNOOZE_FOR_DAYS
+from bot.incidents.domain import incident_label
 from bot.slack.ids import (
     FOLLOWUP_ADD_BLOCK_PREFIX,
     FOLLOWUP_ITEM_BLOCK_PREFIX,
@@ -27,7 +28,8 @@ def describe(item: FollowUpView) -> str:
     if item.due_on:
         due = f" · due {item.due_on.isoformat()}" + (" *(overdue)*" if item.overdue else "")
     text = truncate(neutralise(item.text), 500)
-    return f"*{item.label}* {text}\n<@{item.owner_id}> · INC-{item.incident_number}{due}"
+    incident = incident_label(item.incident_number)
+    return f"*{item.label}* {text}\n<@{item.owner_id}> · {incident}{due}"
 
 
 def followup_list_blocks(heading: str, items: list[FollowUpView]) -> list[dict[str, Any]]:
@@ -64,6 +66,19 @@ def followup_list_blocks(heading: str, items: list[FollowUpView]) -> list[dict[s
         more = f"… and {len(items) - MAX_LISTED} more."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     return blocks
+
+
+def confirmation_blocks(said: str, item: FollowUpView) -> list[dict[str, Any]]:
+    """Render the answer to `/incident followup <text>`: the item and how to close it."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{said}:\n{describe(item)}"}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": f"`/incident followup done {item.id}` when it is done."}
+            ],
+        },
+    ]
 
 
 def home_blocks(items: list[FollowUpView]) -> list[dict[str, Any]]:
