@@ -14,7 +14,7 @@ from bot.demo.transcript import Button, Transcript, buttons_of
 from bot.demo.world import World
 from bot.i18n import N_, _
 from bot.nudges.rules import nudge_kind
-from bot.slack.ids import Action, Block, NudgeAction, PagerDutyAction
+from bot.slack.ids import IncidentAction, IncidentBlock, NudgeAction, PagerDutyAction
 
 STEPS = [
     N_("1. PagerDuty triggers an incident and its webhook arrives"),
@@ -88,10 +88,10 @@ class Story:
         view = self.slack.click(alice, offer)
         if view is None:
             raise DemoError("the Declare incident button opened no modal")
-        self.slack.submit(alice, view, {Block.COMMANDER: alice})
+        self.slack.submit(alice, view, {IncidentBlock.COMMANDER: alice})
         channel = self._wait(self._incident_channel, "the SEV channel")
         self.channel = channel
-        self._wait(lambda: self._button(channel, Action.POST_UPDATE), "the kickoff message")
+        self._wait(lambda: self._button(channel, IncidentAction.POST_UPDATE), "the kickoff message")
         self._wait(lambda: self._count(w.incidents_channel) >= 2, "the announcement")
 
         self.t.heading(self.steps[2])
@@ -100,14 +100,16 @@ class Story:
         self.slack.command(alice, channel, f"role scribe <@{carol}>")
         self._new_messages(channel, before, "the role changes", count=2)
         self.slack.say(bob, channel, _("Payment gateway returns 502s since the 14:05 deploy."))
-        update = self._button(channel, Action.POST_UPDATE)
+        update = self._button(channel, IncidentAction.POST_UPDATE)
         assert update is not None
         modal = self.slack.click(bob, update)
         if modal is None:
             raise DemoError("the Post update button opened no modal")
         before = self._count(channel)
         self.slack.submit(
-            bob, modal, {Block.TEXT: _("Rolling back the 14:05 payments deploy; ETA 10 minutes.")}
+            bob,
+            modal,
+            {IncidentBlock.TEXT: _("Rolling back the 14:05 payments deploy; ETA 10 minutes.")},
         )
         self._new_messages(channel, before, "the update")
         self.t.note(_("… the channel goes quiet (an hour in production, 4 seconds here) …"))

@@ -16,7 +16,7 @@ from bot.fakes.slack_requests import button_action, users_select_value
 from bot.followups import notify
 from bot.followups.models import FollowUp
 from bot.outbox.models import OutboxMessage
-from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
+from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback, FollowUpInput
 from tests.harness import Harness, start_harness, wait_until
 from tests.nudges.conftest import dm_channel
 
@@ -106,9 +106,9 @@ def test_add_follow_up_from_the_resolve_summary(h: Harness) -> None:
     assert json.loads(view["private_metadata"])["incident_id"] == inc["id"]
     due = (date.today() + timedelta(days=3)).isoformat()
     values = {
-        FollowUpBlock.TEXT: {FollowUpAction.TEXT: {"type": "plain_text_input", "value": " "}},
-        FollowUpBlock.OWNER: {FollowUpAction.OWNER: users_select_value(h.bob)},
-        FollowUpBlock.DUE: {FollowUpAction.DUE: {"type": "datepicker", "selected_date": due}},
+        FollowUpBlock.TEXT: {FollowUpInput.TEXT: {"type": "plain_text_input", "value": " "}},
+        FollowUpBlock.OWNER: {FollowUpInput.OWNER: users_select_value(h.bob)},
+        FollowUpBlock.DUE: {FollowUpInput.DUE: {"type": "datepicker", "selected_date": due}},
     }
     submit = dict(
         user_id=h.alice,
@@ -118,7 +118,7 @@ def test_add_follow_up_from_the_resolve_summary(h: Harness) -> None:
     )
     refused = _reply(h.dispatch(h.signer.view_submission(values=values, **submit)))
     assert refused["response_action"] == "errors" and FollowUpBlock.TEXT in refused["errors"]
-    values[FollowUpBlock.TEXT][FollowUpAction.TEXT]["value"] = "Add a canary stage"
+    values[FollowUpBlock.TEXT][FollowUpInput.TEXT]["value"] = "Add a canary stage"
     for _ in range(2):  # Slack may deliver a submission twice
         assert h.dispatch(h.signer.view_submission(values=values, **submit)).status == 200
     wait_until(lambda: _dms(h, h.bob))

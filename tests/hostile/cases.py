@@ -20,12 +20,14 @@ from bot.fakes.slack_requests import (
     static_select_value,
 )
 from bot.slack.ids import (
-    Action,
-    Block,
-    Callback,
+    IncidentAction,
+    IncidentBlock,
+    IncidentCallback,
+    IncidentInput,
     NudgeAction,
     NudgeBlock,
     NudgeCallback,
+    NudgeInput,
     PagerDutyAction,
 )
 from tests.harness import SIGNING_SECRET
@@ -219,10 +221,10 @@ def message(**fields: Any) -> Callable[[Sweep], dict[str, Any]]:
 def meeting_values(date: str, clock: str, zone: str) -> dict[str, Any]:
     """The schedule modal's state."""
     return {
-        NudgeBlock.DATE: {NudgeAction.DATE: {"type": "datepicker", "selected_date": date}},
-        NudgeBlock.TIME: {NudgeAction.TIME: {"type": "timepicker", "selected_time": clock}},
-        NudgeBlock.TIMEZONE: {NudgeAction.TIMEZONE: plain_text_value(zone)},
-        NudgeBlock.DURATION: {NudgeAction.DURATION: plain_text_value("30m")},
+        NudgeBlock.DATE: {NudgeInput.DATE: {"type": "datepicker", "selected_date": date}},
+        NudgeBlock.TIME: {NudgeInput.TIME: {"type": "timepicker", "selected_time": clock}},
+        NudgeBlock.TIMEZONE: {NudgeInput.TIMEZONE: plain_text_value(zone)},
+        NudgeBlock.DURATION: {NudgeInput.DURATION: plain_text_value("30m")},
     }
 
 
@@ -234,7 +236,7 @@ def _open_meta(s: Sweep) -> str:
     return json.dumps({"channel_id": s.open_channel})
 
 
-TITLE = {Block.TITLE: {Action.TITLE: plain_text_value("Modal outage")}}
+TITLE = {IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value("Modal outage")}}
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 NESTED_OBJECT = '{"type": "event_callback", "event": ' + '{"a": ' * 80 + "1" + "}" * 81
 FORGED = "x\n2026-01-01T00:00:00Z [critical ] FORGED-LOG-LINE admin logged in"
@@ -496,18 +498,29 @@ def _interaction_cases() -> list[Case]:
             404,
         ),
         Case("action-unknown-id", button("no_such_action"), 404),
-        Case("action-empty-list", button(Action.POST_UPDATE, actions=[]), 400),
-        Case("action-dict", button(Action.POST_UPDATE, actions={"a": 1}), 400),
-        Case("action-no-action-id", button(Action.POST_UPDATE, actions=[{"type": "button"}]), 400),
+        Case("action-empty-list", button(IncidentAction.POST_UPDATE, actions=[]), 400),
+        Case("action-dict", button(IncidentAction.POST_UPDATE, actions={"a": 1}), 400),
         Case(
-            "action-value-number",
-            button(Action.POST_UPDATE, actions=[{"action_id": Action.POST_UPDATE, "value": 5}]),
+            "action-no-action-id",
+            button(IncidentAction.POST_UPDATE, actions=[{"type": "button"}]),
             400,
         ),
-        Case("action-user-missing", button(Action.POST_UPDATE, user=None), 400),
-        Case("action-user-broadcast", button(Action.POST_UPDATE, user={"id": "<!channel>"}), 400),
-        Case("action-channel-list", button(Action.POST_UPDATE, channel=["C1"]), 400),
-        Case("action-post-update-ok", button(Action.POST_UPDATE)),
+        Case(
+            "action-value-number",
+            button(
+                IncidentAction.POST_UPDATE,
+                actions=[{"action_id": IncidentAction.POST_UPDATE, "value": 5}],
+            ),
+            400,
+        ),
+        Case("action-user-missing", button(IncidentAction.POST_UPDATE, user=None), 400),
+        Case(
+            "action-user-broadcast",
+            button(IncidentAction.POST_UPDATE, user={"id": "<!channel>"}),
+            400,
+        ),
+        Case("action-channel-list", button(IncidentAction.POST_UPDATE, channel=["C1"]), 400),
+        Case("action-post-update-ok", button(IncidentAction.POST_UPDATE)),
         Case("action-schedule-word", button(NudgeAction.SCHEDULE_MEETING, "abc")),
         Case("action-schedule-huge", button(NudgeAction.SCHEDULE_MEETING, "9" * 30)),
         Case("action-schedule-negative", button(NudgeAction.SCHEDULE_MEETING, "-5")),
@@ -519,81 +532,110 @@ def _interaction_cases() -> list[Case]:
             "action-pd-invite-broadcast", button(PagerDutyAction.INVITE_ONCALL, "<!channel>,@here")
         ),
         Case("view-unknown-callback", view("no_such_modal", TITLE), 404),
-        Case("view-declare-no-state", view(Callback.DECLARE, None), 400, says="state"),
+        Case("view-declare-no-state", view(IncidentCallback.DECLARE, None), 400, says="state"),
         Case(
-            "view-declare-state-list", view(Callback.DECLARE, TITLE, view_state={"values": []}), 400
+            "view-declare-state-list",
+            view(IncidentCallback.DECLARE, TITLE, view_state={"values": []}),
+            400,
         ),
         Case(
             "view-declare-value-number",
             view(
-                Callback.DECLARE,
-                {Block.TITLE: {Action.TITLE: {"type": "plain_text_input", "value": 5}}},
+                IncidentCallback.DECLARE,
+                {
+                    IncidentBlock.TITLE: {
+                        IncidentInput.TITLE: {"type": "plain_text_input", "value": 5}
+                    }
+                },
             ),
             400,
         ),
         Case(
             "view-declare-commander-broadcast",
             view(
-                Callback.DECLARE,
+                IncidentCallback.DECLARE,
                 {
                     **TITLE,
-                    Block.COMMANDER: {
-                        Action.COMMANDER: {"type": "users_select", "selected_user": "<!channel>"}
+                    IncidentBlock.COMMANDER: {
+                        IncidentInput.COMMANDER: {
+                            "type": "users_select",
+                            "selected_user": "<!channel>",
+                        }
                     },
                 },
             ),
             400,
         ),
-        Case("view-declare-meta-garbage", view(Callback.DECLARE, TITLE, "not json"), changes=True),
         Case(
-            "view-declare-meta-links-list",
-            view(Callback.DECLARE, TITLE, '{"links": [1, 2]}'),
+            "view-declare-meta-garbage",
+            view(IncidentCallback.DECLARE, TITLE, "not json"),
             changes=True,
         ),
-        Case("view-declare-meta-number", view(Callback.DECLARE, TITLE, "123"), changes=True),
-        Case("view-declare-meta-type", view(Callback.DECLARE, TITLE, 5), 400),
+        Case(
+            "view-declare-meta-links-list",
+            view(IncidentCallback.DECLARE, TITLE, '{"links": [1, 2]}'),
+            changes=True,
+        ),
+        Case(
+            "view-declare-meta-number", view(IncidentCallback.DECLARE, TITLE, "123"), changes=True
+        ),
+        Case("view-declare-meta-type", view(IncidentCallback.DECLARE, TITLE, 5), 400),
         Case(
             "view-declare-long-title",
-            view(Callback.DECLARE, {Block.TITLE: {Action.TITLE: plain_text_value(LONG)}}),
+            view(
+                IncidentCallback.DECLARE,
+                {IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value(LONG)}},
+            ),
             says="limit is 150",
         ),
         Case(
             "view-declare-bad-severity",
             view(
-                Callback.DECLARE,
-                {**TITLE, Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-9")}},
+                IncidentCallback.DECLARE,
+                {
+                    **TITLE,
+                    IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-9")},
+                },
             ),
             says="not a severity",
         ),
         Case(
             "view-update-meta-garbage",
-            view(Callback.UPDATE, {Block.TEXT: {Action.TEXT: plain_text_value("x")}}, "}{"),
+            view(
+                IncidentCallback.UPDATE,
+                {IncidentBlock.TEXT: {IncidentInput.TEXT: plain_text_value("x")}},
+                "}{",
+            ),
             says="incident",
         ),
         Case(
             "view-update-meta-channel-number",
             view(
-                Callback.UPDATE,
-                {Block.TEXT: {Action.TEXT: plain_text_value("x")}},
+                IncidentCallback.UPDATE,
+                {IncidentBlock.TEXT: {IncidentInput.TEXT: plain_text_value("x")}},
                 '{"channel_id": 5}',
             ),
             says="incident",
         ),
         Case(
             "view-update-10k",
-            view(Callback.UPDATE, {Block.TEXT: {Action.TEXT: plain_text_value(LONG)}}, _open_meta),
+            view(
+                IncidentCallback.UPDATE,
+                {IncidentBlock.TEXT: {IncidentInput.TEXT: plain_text_value(LONG)}},
+                _open_meta,
+            ),
             says="limit is 8000",
         ),
         Case(
             "view-severity-unknown",
             view(
-                Callback.SEVERITY,
-                {Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-9")}},
+                IncidentCallback.SEVERITY,
+                {IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-9")}},
                 _open_meta,
             ),
             says="not a severity",
         ),
-        Case("view-resolve-meta-list", view(Callback.RESOLVE, {}, "[]"), says="incident"),
+        Case("view-resolve-meta-list", view(IncidentCallback.RESOLVE, {}, "[]"), says="incident"),
         Case(
             "view-meeting-meta-garbage",
             view(NudgeCallback.SCHEDULE, meeting_values("2030-01-01", "10:00", "UTC"), "garbage"),
@@ -640,8 +682,8 @@ def _interaction_cases() -> list[Case]:
             ),
             says="date",
         ),
-        Case("view-no-id", view(Callback.DECLARE, TITLE, view_id=None), 400),
-        Case("view-user-number", view(Callback.DECLARE, TITLE, user={"id": 5}), 400),
+        Case("view-no-id", view(IncidentCallback.DECLARE, TITLE, view_id=None), 400),
+        Case("view-user-number", view(IncidentCallback.DECLARE, TITLE, user={"id": 5}), 400),
     ]
 
 

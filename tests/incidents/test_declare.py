@@ -15,7 +15,7 @@ from bot.fakes.slack_requests import (
     users_select_value,
 )
 from bot.incidents.models import Incident, TimelineEntry
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import IncidentAction, IncidentBlock, IncidentCallback, IncidentInput
 from tests.harness import Harness, wait_until
 
 
@@ -43,9 +43,9 @@ def test_declare_by_command_sets_up_channel(harness: Harness) -> None:
     assert kickoff["ts"] in h.slack.pins(inc["channel"])
     assert kickoff["blocks"][0]["type"] == "header"
     assert [e["action_id"] for e in kickoff["blocks"][-1]["elements"]] == [
-        Action.POST_UPDATE,
-        Action.CHANGE_SEVERITY,
-        Action.RESOLVE,
+        IncidentAction.POST_UPDATE,
+        IncidentAction.CHANGE_SEVERITY,
+        IncidentAction.RESOLVE,
     ]
     announcement = next(
         m for m in h.slack.messages(h.incidents_channel) if m["ts"] == row.announcement_ts
@@ -60,8 +60,8 @@ def test_declare_without_title_opens_prefilled_modal(harness: Harness) -> None:
     wait_until(lambda: h.slack.calls_to("views.open"))
     view = h.slack.calls_to("views.open")[0]["view"]
     view = json.loads(view) if isinstance(view, str) else view
-    assert view["callback_id"] == Callback.DECLARE
-    severity = next(b for b in view["blocks"] if b["block_id"] == Block.SEVERITY)
+    assert view["callback_id"] == IncidentCallback.DECLARE
+    severity = next(b for b in view["blocks"] if b["block_id"] == IncidentBlock.SEVERITY)
     assert severity["element"]["initial_option"]["value"] == "SEV-1"
     assert h.command("").status == 200  # bare /incident opens the modal too
     wait_until(lambda: len(h.slack.calls_to("views.open")) == 2)
@@ -69,11 +69,11 @@ def test_declare_without_title_opens_prefilled_modal(harness: Harness) -> None:
 
 def _declare_values(h: Harness, title: str) -> dict:
     return {
-        Block.TITLE: {Action.TITLE: plain_text_value(title)},
-        Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-3")},
-        Block.DESCRIPTION: {Action.DESCRIPTION: plain_text_value("Orders time out")},
-        Block.COMMANDER: {Action.COMMANDER: users_select_value(h.bob)},
-        Block.INVITEES: {Action.INVITEES: multi_users_select_value([h.carol])},
+        IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value(title)},
+        IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-3")},
+        IncidentBlock.DESCRIPTION: {IncidentInput.DESCRIPTION: plain_text_value("Orders time out")},
+        IncidentBlock.COMMANDER: {IncidentInput.COMMANDER: users_select_value(h.bob)},
+        IncidentBlock.INVITEES: {IncidentInput.INVITEES: multi_users_select_value([h.carol])},
     }
 
 
@@ -81,7 +81,7 @@ def test_modal_submit_declares_once_even_when_redelivered(harness: Harness) -> N
     h = harness
     signed = h.signer.view_submission(
         user_id=h.alice,
-        callback_id=Callback.DECLARE,
+        callback_id=IncidentCallback.DECLARE,
         values=_declare_values(h, "결제 장애"),
         view_id="V123",
     )
@@ -103,11 +103,13 @@ def test_modal_rejects_empty_and_long_titles(harness: Harness) -> None:
     for title in ("   ", "x" * 151):
         response = h.dispatch(
             h.signer.view_submission(
-                user_id=h.alice, callback_id=Callback.DECLARE, values=_declare_values(h, title)
+                user_id=h.alice,
+                callback_id=IncidentCallback.DECLARE,
+                values=_declare_values(h, title),
             )
         )
         body = json.loads(response.body)
-        assert body["response_action"] == "errors" and Block.TITLE in body["errors"]
+        assert body["response_action"] == "errors" and IncidentBlock.TITLE in body["errors"]
     with session_scope(h.deps.session_factory) as session:
         assert session.query(Incident).count() == 0
 

@@ -21,7 +21,7 @@ from bot.nudges.jobs import run_nudges
 from bot.postmortems import jobs as postmortem_jobs
 from bot.postmortems.setup import SCHEMA
 from bot.reviews import jobs as review_jobs
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import IncidentBlock, IncidentCallback, IncidentInput
 from tests.harness import Harness, start_harness, wait_until
 
 
@@ -165,13 +165,19 @@ def test_security_incident_from_the_modal_invites_the_security_group(
     fake_slack.add_user_group("security", [dave, erin])
     h.deps.settings.security_responders = ["@security"]
     values = {
-        Block.TITLE: {Action.TITLE: {"type": "plain_text_input", "value": "Leaked key"}},
-        Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-1")},
-        Block.COMMANDER: {Action.COMMANDER: users_select_value(h.alice)},
-        Block.INCIDENT_TYPE: {Action.INCIDENT_TYPE: static_select_value("security", "Security")},
+        IncidentBlock.TITLE: {
+            IncidentInput.TITLE: {"type": "plain_text_input", "value": "Leaked key"}
+        },
+        IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-1")},
+        IncidentBlock.COMMANDER: {IncidentInput.COMMANDER: users_select_value(h.alice)},
+        IncidentBlock.INCIDENT_TYPE: {
+            IncidentInput.INCIDENT_TYPE: static_select_value("security", "Security")
+        },
     }
     response = h.dispatch(
-        h.signer.view_submission(user_id=h.alice, callback_id=Callback.DECLARE, values=values)
+        h.signer.view_submission(
+            user_id=h.alice, callback_id=IncidentCallback.DECLARE, values=values
+        )
     )
     assert response.status == 200
 
@@ -194,17 +200,21 @@ def test_security_incident_from_the_modal_invites_the_security_group(
 
 def test_private_checkbox(h: Harness) -> None:
     values = {
-        Block.TITLE: {Action.TITLE: {"type": "plain_text_input", "value": "HR matter"}},
-        Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-3")},
-        Block.PRIVATE: {
-            Action.PRIVATE: {
+        IncidentBlock.TITLE: {
+            IncidentInput.TITLE: {"type": "plain_text_input", "value": "HR matter"}
+        },
+        IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-3")},
+        IncidentBlock.PRIVATE: {
+            IncidentInput.PRIVATE: {
                 "type": "checkboxes",
                 "selected_options": [{"value": "private", "text": {"text": "Private"}}],
             }
         },
     }
     h.dispatch(
-        h.signer.view_submission(user_id=h.alice, callback_id=Callback.DECLARE, values=values)
+        h.signer.view_submission(
+            user_id=h.alice, callback_id=IncidentCallback.DECLARE, values=values
+        )
     )
     wait_until(lambda: _count_ready(h) == 1)
     [row] = _rows(h)

@@ -12,7 +12,7 @@ from bot.db import session_scope
 from bot.fakes.slack_requests import button_action, multi_users_select_value, plain_text_value
 from bot.postmortems import service as postmortems
 from bot.postmortems.events import PostmortemMeetingChanged
-from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
+from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback, NudgeInput
 from tests.harness import Harness
 from tests.nudges.conftest import Clock, deliveries, nudge_messages, run, wait_for
 
@@ -114,11 +114,11 @@ def test_bad_schedule_input_is_rejected_and_changes_nothing(nh: Harness, clock: 
 
 def _submit(h: Harness, view: dict[str, Any], *, day: str, time: str, tz: str) -> Any:
     values: dict[str, dict[str, dict[str, Any]]] = {
-        NudgeBlock.DATE: {NudgeAction.DATE: {"type": "datepicker", "selected_date": day}},
-        NudgeBlock.TIME: {NudgeAction.TIME: {"type": "timepicker", "selected_time": time}},
-        NudgeBlock.TIMEZONE: {NudgeAction.TIMEZONE: plain_text_value(tz)},
-        NudgeBlock.DURATION: {NudgeAction.DURATION: plain_text_value("1h30m")},
-        NudgeBlock.ATTENDEES: {NudgeAction.ATTENDEES: multi_users_select_value([h.bob])},
+        NudgeBlock.DATE: {NudgeInput.DATE: {"type": "datepicker", "selected_date": day}},
+        NudgeBlock.TIME: {NudgeInput.TIME: {"type": "timepicker", "selected_time": time}},
+        NudgeBlock.TIMEZONE: {NudgeInput.TIMEZONE: plain_text_value(tz)},
+        NudgeBlock.DURATION: {NudgeInput.DURATION: plain_text_value("1h30m")},
+        NudgeBlock.ATTENDEES: {NudgeInput.ATTENDEES: multi_users_select_value([h.bob])},
     }
     return h.dispatch(
         h.signer.view_submission(

@@ -15,7 +15,7 @@ from bot.fakes.slack_requests import button_action
 from bot.nudges.jobs import deliver_pending, record_due, run_nudges
 from bot.nudges.models import NudgeSchedule
 from bot.outbox.models import OutboxMessage
-from bot.slack.ids import Action, NudgeAction
+from bot.slack.ids import IncidentAction, NudgeAction
 from tests.harness import Harness
 from tests.nudges.conftest import (
     Clock,
@@ -40,7 +40,7 @@ def test_silence_nudge_is_never_early_and_mentions_commander(nh: Harness, clock:
     [nudge] = nudge_messages(h, inc["channel"])
     assert "No messages for 1h" in nudge["text"] and f"<@{h.alice}>" in nudge["text"]
     actions = nudge["blocks"][-1]["elements"]
-    assert actions[0]["action_id"] == Action.POST_UPDATE
+    assert actions[0]["action_id"] == IncidentAction.POST_UPDATE
     assert actions[1]["action_id"] == NudgeAction.SNOOZE
     assert [o["value"] for o in actions[1]["options"]] == ["30m", "1h", "2h"]
     assert nudge["metadata"]["event_payload"]["key"].startswith(f"{inc['id']}:update:")
@@ -59,7 +59,7 @@ def test_post_update_button_opens_the_core_update_modal(nh: Harness, clock: Cloc
             user_id=h.bob,
             channel_id=inc["channel"],
             message=nudge,
-            actions=[button_action(Action.POST_UPDATE)],
+            actions=[button_action(IncidentAction.POST_UPDATE)],
         )
     )
     opened = wait_for(lambda: h.slack.calls_to("views.open"))

@@ -16,7 +16,7 @@ from bot.outbox import service as outbox_service
 from bot.pagerduty import webhooks
 from bot.pagerduty.feature import WEBHOOK_PATH, process_inbox
 from bot.pagerduty.models import PagerDutyDelivery, PagerDutyLink
-from bot.slack.ids import Action, Block, Callback, PagerDutyAction
+from bot.slack.ids import IncidentBlock, IncidentCallback, IncidentInput, PagerDutyAction
 from tests.harness import Harness, HttpServer, wait_until
 from tests.pagerduty.conftest import SECRETS, SeededPagerDuty
 
@@ -152,20 +152,20 @@ def test_declare_button_prefills_modal_and_links_the_declared_incident(
     _processed(pd, 1)
     offer = pd.slack.messages(pd.incidents_channel)[0]
     view = _declare_from_offer(pd, offer)
-    assert view["callback_id"] == Callback.DECLARE
+    assert view["callback_id"] == IncidentCallback.DECLARE
     blocks = {b["block_id"]: b for b in view["blocks"]}
-    assert blocks[Block.TITLE]["element"]["initial_value"] == "Payments timing out"
-    assert blocks[Block.SEVERITY]["element"]["initial_option"]["value"] == "SEV-2"  # high
+    assert blocks[IncidentBlock.TITLE]["element"]["initial_value"] == "Payments timing out"
+    assert blocks[IncidentBlock.SEVERITY]["element"]["initial_option"]["value"] == "SEV-2"  # high
     assert json.loads(view["private_metadata"])["links"] == {"pagerduty": inc["id"]}
     values = {
-        Block.TITLE: {Action.TITLE: plain_text_value("Payments timing out")},
-        Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-2")},
-        Block.COMMANDER: {Action.COMMANDER: users_select_value(pd.bob)},
+        IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value("Payments timing out")},
+        IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-2")},
+        IncidentBlock.COMMANDER: {IncidentInput.COMMANDER: users_select_value(pd.bob)},
     }
     pd.dispatch(
         pd.signer.view_submission(
             user_id=pd.bob,
-            callback_id=Callback.DECLARE,
+            callback_id=IncidentCallback.DECLARE,
             values=values,
             private_metadata=view["private_metadata"],
         )
@@ -303,10 +303,10 @@ def test_a_declare_link_survives_a_pagerduty_outage(pd: Harness, fake_pd: Seeded
     pd.dispatch(
         pd.signer.view_submission(
             user_id=pd.bob,
-            callback_id=Callback.DECLARE,
+            callback_id=IncidentCallback.DECLARE,
             values={
-                Block.TITLE: {Action.TITLE: plain_text_value("Cart empty")},
-                Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-2")},
+                IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value("Cart empty")},
+                IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-2")},
             },
             private_metadata=view["private_metadata"],
         )

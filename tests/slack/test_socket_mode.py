@@ -24,7 +24,7 @@ from bot.fakes.slack_socket import Ack, FakeSocketMode
 from bot.incidents.models import ChannelMessage, Incident
 from bot.nudges.jobs import run_nudges
 from bot.runtime import serve_socket_mode
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import IncidentAction, IncidentBlock, IncidentCallback, IncidentInput
 from bot.socket_mode import SocketModeConnection
 from tests.harness import Harness, start_harness, wait_until
 from tests.nudges.conftest import nudge_messages
@@ -89,11 +89,11 @@ def _ready(h: Harness, number: int) -> Incident:
 
 def _declare_values(h: Harness, title: str) -> dict[str, Any]:
     return {
-        Block.TITLE: {Action.TITLE: plain_text_value(title)},
-        Block.SEVERITY: {Action.SEVERITY: static_select_value("SEV-3")},
-        Block.DESCRIPTION: {Action.DESCRIPTION: plain_text_value("Orders time out")},
-        Block.COMMANDER: {Action.COMMANDER: users_select_value(h.bob)},
-        Block.INVITEES: {Action.INVITEES: multi_users_select_value([h.carol])},
+        IncidentBlock.TITLE: {IncidentInput.TITLE: plain_text_value(title)},
+        IncidentBlock.SEVERITY: {IncidentInput.SEVERITY: static_select_value("SEV-3")},
+        IncidentBlock.DESCRIPTION: {IncidentInput.DESCRIPTION: plain_text_value("Orders time out")},
+        IncidentBlock.COMMANDER: {IncidentInput.COMMANDER: users_select_value(h.bob)},
+        IncidentBlock.INVITEES: {IncidentInput.INVITEES: multi_users_select_value([h.carol])},
     }
 
 
@@ -116,11 +116,11 @@ def test_incident_lifecycle_over_socket_mode(sh: SocketHarness) -> None:
     opened = wait_until(lambda: h.slack.calls_to("views.open"))
     view = opened[0]["view"]
     view = json.loads(view) if isinstance(view, str) else view
-    assert view["callback_id"] == Callback.DECLARE
+    assert view["callback_id"] == IncidentCallback.DECLARE
     sh.send(
         h.signer.view_submission(
             user_id=h.alice,
-            callback_id=Callback.DECLARE,
+            callback_id=IncidentCallback.DECLARE,
             values=_declare_values(h, "Search is slow"),
         )
     )
@@ -159,7 +159,7 @@ def test_incident_lifecycle_over_socket_mode(sh: SocketHarness) -> None:
             user_id=h.bob,
             channel_id=channel,
             message=nudge,
-            actions=[button_action(Action.POST_UPDATE)],
+            actions=[button_action(IncidentAction.POST_UPDATE)],
         )
     )
     assert ack.payload is None  # block_actions acks carry no payload
@@ -170,7 +170,7 @@ def test_incident_lifecycle_over_socket_mode(sh: SocketHarness) -> None:
             user_id=h.alice,
             channel_id=channel,
             message=kickoff,
-            actions=[button_action(Action.RESOLVE)],
+            actions=[button_action(IncidentAction.RESOLVE)],
         )
     )
     wait_until(lambda: len(h.slack.calls_to("views.open")) > views_before + 1, message="resolve")

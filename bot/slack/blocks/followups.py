@@ -12,6 +12,7 @@ from bot.slack.ids import (
     FollowUpAction,
     FollowUpBlock,
     FollowUpCallback,
+    FollowUpInput,
 )
 from bot.text import neutralise, truncate
 
@@ -169,7 +170,7 @@ def add_modal(incident_id: int, label: str, owner_id: str) -> dict[str, Any]:
                 "label": {"type": "plain_text", "text": "What needs doing"},
                 "element": {
                     "type": "plain_text_input",
-                    "action_id": FollowUpAction.TEXT,
+                    "action_id": FollowUpInput.TEXT,
                     "multiline": True,
                     "max_length": 1000,
                 },
@@ -180,7 +181,7 @@ def add_modal(incident_id: int, label: str, owner_id: str) -> dict[str, Any]:
                 "label": {"type": "plain_text", "text": "Owner"},
                 "element": {
                     "type": "users_select",
-                    "action_id": FollowUpAction.OWNER,
+                    "action_id": FollowUpInput.OWNER,
                     "initial_user": owner_id,
                 },
             },
@@ -189,7 +190,7 @@ def add_modal(incident_id: int, label: str, owner_id: str) -> dict[str, Any]:
                 "block_id": FollowUpBlock.DUE,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Due"},
-                "element": {"type": "datepicker", "action_id": FollowUpAction.DUE},
+                "element": {"type": "datepicker", "action_id": FollowUpInput.DUE},
             },
         ],
     }

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import _, status_label
 from bot.incidents.domain import IncidentSnapshot
 from bot.slack.blocks.followups import add_button as add_followup_button
-from bot.slack.ids import Action, Block
+from bot.slack.ids import IncidentAction, IncidentBlock
 from bot.text import format_duration, neutralise, neutralise_plain, truncate
 from bot.text import mention as user_mention
 
@@ -67,15 +67,22 @@ def incident_actions(incident: IncidentSnapshot) -> dict[str, Any]:
     value = str(incident.id)
     buttons = [
         ButtonElement(
-            text=_("Post update"), action_id=Action.POST_UPDATE, value=value, style="primary"
+            text=_("Post update"),
+            action_id=IncidentAction.POST_UPDATE,
+            value=value,
+            style="primary",
         ),
-        ButtonElement(text=_("Change severity"), action_id=Action.CHANGE_SEVERITY, value=value),
+        ButtonElement(
+            text=_("Change severity"), action_id=IncidentAction.CHANGE_SEVERITY, value=value
+        ),
     ]
     if incident.is_open:
         buttons.append(
-            ButtonElement(text=_("Resolve"), action_id=Action.RESOLVE, value=value, style="danger")
+            ButtonElement(
+                text=_("Resolve"), action_id=IncidentAction.RESOLVE, value=value, style="danger"
+            )
         )
-    return ActionsBlock(block_id=Block.ACTIONS, elements=buttons).to_dict()
+    return ActionsBlock(block_id=IncidentBlock.ACTIONS, elements=buttons).to_dict()
 
 
 def _role_fields(incident: IncidentSnapshot) -> list[str]:

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import _
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import IncidentBlock, IncidentCallback, IncidentInput
 from bot.text import truncate
 
 INCIDENT_TYPES = [
@@ -34,7 +34,9 @@ PRIVATE_OPTION = Option(
 def _severity_select(severities: list[str], selected: str) -> StaticSelectElement:
     options = [Option(text=name, value=name) for name in severities]
     initial = next((o for o in options if o.value == selected), options[0])
-    return StaticSelectElement(action_id=Action.SEVERITY, options=options, initial_option=initial)
+    return StaticSelectElement(
+        action_id=IncidentInput.SEVERITY, options=options, initial_option=initial
+    )
 
 
 def declare_modal(
@@ -50,59 +52,61 @@ def declare_modal(
     """Build the declare modal, optionally pre-filled (from a command or a PagerDuty alert)."""
     blocks = [
         InputBlock(
-            block_id=Block.TITLE,
+            block_id=IncidentBlock.TITLE,
             label=_("Title"),
             element=PlainTextInputElement(
-                action_id=Action.TITLE,
+                action_id=IncidentInput.TITLE,
                 initial_value=truncate(title, title_max_length) or None,
                 max_length=title_max_length,
                 placeholder=_("What is broken, in a few words"),
             ),
         ),
         InputBlock(
-            block_id=Block.SEVERITY,
+            block_id=IncidentBlock.SEVERITY,
             label=_("Severity"),
             element=_severity_select(severities, severity),
         ),
         InputBlock(
-            block_id=Block.DESCRIPTION,
+            block_id=IncidentBlock.DESCRIPTION,
             label=_("Description"),
             optional=True,
             element=PlainTextInputElement(
-                action_id=Action.DESCRIPTION, multiline=True, initial_value=description or None
+                action_id=IncidentInput.DESCRIPTION,
+                multiline=True,
+                initial_value=description or None,
             ),
         ),
         InputBlock(
-            block_id=Block.COMMANDER,
+            block_id=IncidentBlock.COMMANDER,
             label=_("Commander"),
-            element=UserSelectElement(action_id=Action.COMMANDER, initial_user=reporter_id),
+            element=UserSelectElement(action_id=IncidentInput.COMMANDER, initial_user=reporter_id),
         ),
         InputBlock(
-            block_id=Block.INVITEES,
+            block_id=IncidentBlock.INVITEES,
             label=_("People to invite"),
             optional=True,
-            element=UserMultiSelectElement(action_id=Action.INVITEES),
+            element=UserMultiSelectElement(action_id=IncidentInput.INVITEES),
         ),
         InputBlock(
-            block_id=Block.INCIDENT_TYPE,
+            block_id=IncidentBlock.INCIDENT_TYPE,
             label="Type",
             element=StaticSelectElement(
-                action_id=Action.INCIDENT_TYPE,
+                action_id=IncidentInput.INCIDENT_TYPE,
                 options=INCIDENT_TYPES,
                 initial_option=INCIDENT_TYPES[0],
             ),
             hint="A security incident is private and invites the security responders.",
         ),
         InputBlock(
-            block_id=Block.PRIVATE,
+            block_id=IncidentBlock.PRIVATE,
             label="Visibility",
             optional=True,
-            element=CheckboxesElement(action_id=Action.PRIVATE, options=[PRIVATE_OPTION]),
+            element=CheckboxesElement(action_id=IncidentInput.PRIVATE, options=[PRIVATE_OPTION]),
         ),
     ]
     view = View(
         type="modal",
-        callback_id=Callback.DECLARE,
+        callback_id=IncidentCallback.DECLARE,
         title=_("Declare an incident"),
         submit=_("Declare"),
         close=_("Cancel"),
@@ -114,7 +118,7 @@ def declare_modal(
 
 def text_modal(
     *,
-    callback_id: Callback,
+    callback_id: IncidentCallback,
     title: str,
     label: str,
     submit: str,
@@ -123,9 +127,9 @@ def text_modal(
 ) -> dict[str, Any]:
     """Build a one-field modal (post update, resolve summary)."""
     block_id, action_id = (
-        (Block.SUMMARY, Action.SUMMARY)
-        if callback_id == Callback.RESOLVE
-        else (Block.TEXT, Action.TEXT)
+        (IncidentBlock.SUMMARY, IncidentInput.SUMMARY)
+        if callback_id == IncidentCallback.RESOLVE
+        else (IncidentBlock.TEXT, IncidentInput.TEXT)
     )
     view = View(
         type="modal",
@@ -149,7 +153,7 @@ def text_modal(
 def update_modal(channel_id: str) -> dict[str, Any]:
     """Build the Post update modal."""
     return text_modal(
-        callback_id=Callback.UPDATE,
+        callback_id=IncidentCallback.UPDATE,
         title=_("Post an update"),
         label=_("Update"),
         submit=_("Post"),
@@ -160,7 +164,7 @@ def update_modal(channel_id: str) -> dict[str, Any]:
 def resolve_modal(channel_id: str) -> dict[str, Any]:
     """Build the Resolve modal with an optional summary."""
     return text_modal(
-        callback_id=Callback.RESOLVE,
+        callback_id=IncidentCallback.RESOLVE,
         title=_("Resolve incident"),
         label=_("Summary"),
         submit=_("Resolve"),
@@ -173,14 +177,14 @@ def severity_modal(channel_id: str, severities: list[str], current: str) -> dict
     """Build the Change severity modal."""
     view = View(
         type="modal",
-        callback_id=Callback.SEVERITY,
+        callback_id=IncidentCallback.SEVERITY,
         title=_("Change severity"),
         submit=_("Change"),
         close=_("Cancel"),
         private_metadata=json.dumps({"channel_id": channel_id}),
         blocks=[
             InputBlock(
-                block_id=Block.SEVERITY,
+                block_id=IncidentBlock.SEVERITY,
                 label=_("Severity"),
                 element=_severity_select(severities, current),
             )

@@ -25,7 +25,7 @@ from bot.i18n import _, current_language
 from bot.incidents.domain import incident_label
 from bot.nudges import rules
 from bot.nudges.rules import SNOOZE_CHOICES, Due, Facts
-from bot.slack.ids import Action, NudgeAction, NudgeBlock, NudgeCallback
+from bot.slack.ids import IncidentAction, NudgeAction, NudgeBlock, NudgeCallback, NudgeInput
 from bot.text import duration_value, format_duration, mention, neutralise
 
 Message = tuple[str, list[dict[str, Any]]]
@@ -57,7 +57,9 @@ def _update_actions(language: str) -> dict[str, Any]:
         placeholder=_("Snooze"),
         options=[Option(text=_(label), value=value) for value, label in SNOOZE_CHOICES.items()],
     )
-    post = ButtonElement(text=_("Post update"), action_id=Action.POST_UPDATE, style="primary")
+    post = ButtonElement(
+        text=_("Post update"), action_id=IncidentAction.POST_UPDATE, style="primary"
+    )
     return ActionsBlock(block_id=NudgeBlock.ACTIONS, elements=[post, snooze]).to_dict()
 
 
@@ -221,23 +223,23 @@ def schedule_modal(
         InputBlock(
             block_id=NudgeBlock.DATE,
             label=_("Date"),
-            element=DatePickerElement(action_id=NudgeAction.DATE, initial_date=f"{day:%Y-%m-%d}"),
+            element=DatePickerElement(action_id=NudgeInput.DATE, initial_date=f"{day:%Y-%m-%d}"),
         ),
         InputBlock(
             block_id=NudgeBlock.TIME,
             label=_("Time"),
-            element=TimePickerElement(action_id=NudgeAction.TIME, initial_time="10:00"),
+            element=TimePickerElement(action_id=NudgeInput.TIME, initial_time="10:00"),
         ),
         InputBlock(
             block_id=NudgeBlock.TIMEZONE,
             label=_("Timezone (IANA name)"),
-            element=PlainTextInputElement(action_id=NudgeAction.TIMEZONE, initial_value=timezone),
+            element=PlainTextInputElement(action_id=NudgeInput.TIMEZONE, initial_value=timezone),
         ),
         InputBlock(
             block_id=NudgeBlock.DURATION,
             label=_("Duration (e.g. 45m, 1h)"),
             element=PlainTextInputElement(
-                action_id=NudgeAction.DURATION,
+                action_id=NudgeInput.DURATION,
                 initial_value=duration_value(duration.total_seconds()).replace(" ", ""),
             ),
         ),
@@ -246,7 +248,7 @@ def schedule_modal(
             label=_("Attendees"),
             optional=True,
             element=UserMultiSelectElement(
-                action_id=NudgeAction.ATTENDEES, initial_users=attendees[:100] or None
+                action_id=NudgeInput.ATTENDEES, initial_users=attendees[:100] or None
             ),
         ),
     ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
 from bot.i18n import _, for_reader
@@ -24,6 +24,11 @@ from bot.slack.router import Followup
 log = structlog.get_logger(__name__)
 
 FOLLOWUP_KEY = "sevbot_followup"
+
+
+def just_ack(ack: Ack) -> None:
+    """Ack a click at once; its lazy listener does the work."""
+    ack()
 
 
 def carry(context: BoltContext, followup: Followup | None) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.slack.ids import Action, Block
-
 
 def action_channel(body: dict[str, Any]) -> str:
     """Return the channel a button was clicked in."""
@@ -15,7 +13,7 @@ def action_channel(body: dict[str, Any]) -> str:
     )
 
 
-def state_value(view: dict[str, Any], block: Block, action: Action) -> Any:
+def state_value(view: dict[str, Any], block: str, action: str) -> Any:
     """Read one input's value from a submitted view's state."""
     element = view["state"]["values"].get(block, {}).get(action, {})
     kind = element.get("type")

@@ -11,7 +11,7 @@ import json
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.deps import Deps
 from bot.followups import flows
@@ -20,14 +20,10 @@ from bot.incidents.domain import InvalidInput
 from bot.integrations.ports import IntegrationError
 from bot.slack.blocks.followups import add_modal
 from bot.slack.ids import FollowUpAction
+from bot.slack.listeners.lazy import just_ack
 from bot.slack.listeners.payloads import action_channel
 
 BUTTON_STATUS = {FollowUpAction.DONE: "done", FollowUpAction.WONT_DO: "wont_do"}
-
-
-def just_ack(ack: Ack) -> None:
-    """Ack a click; the work happens in the lazy listener."""
-    ack()
 
 
 def close_from_button(body: dict[str, Any], deps: Deps) -> str:

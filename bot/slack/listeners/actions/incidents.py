@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.db import session_scope
 from bot.deps import Deps
@@ -13,20 +13,18 @@ from bot.i18n import _, for_reader
 from bot.incidents import service
 from bot.integrations.ports import IntegrationError
 from bot.slack.blocks.modals import resolve_modal, severity_modal, update_modal
-from bot.slack.ids import Action
+from bot.slack.ids import IncidentAction
+from bot.slack.listeners.lazy import just_ack
 from bot.slack.listeners.payloads import action_channel
 
 
 def register(app: App, deps: Deps) -> None:
     """Register the Post update, Change severity and Resolve buttons."""
-    app.action(Action.POST_UPDATE)(ack=just_ack, lazy=[partial(open_update, deps=deps)])
-    app.action(Action.RESOLVE)(ack=just_ack, lazy=[partial(open_resolve, deps=deps)])
-    app.action(Action.CHANGE_SEVERITY)(ack=just_ack, lazy=[partial(open_severity, deps=deps)])
-
-
-def just_ack(ack: Ack) -> None:
-    """Ack a button; its work happens in a lazy listener."""
-    ack()
+    app.action(IncidentAction.POST_UPDATE)(ack=just_ack, lazy=[partial(open_update, deps=deps)])
+    app.action(IncidentAction.RESOLVE)(ack=just_ack, lazy=[partial(open_resolve, deps=deps)])
+    app.action(IncidentAction.CHANGE_SEVERITY)(
+        ack=just_ack, lazy=[partial(open_severity, deps=deps)]
+    )
 
 
 def open_update(body: dict[str, Any], *, deps: Deps) -> None:

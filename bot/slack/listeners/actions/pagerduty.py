@@ -9,7 +9,7 @@ import json
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.db import session_scope
 from bot.deps import Deps
@@ -22,13 +22,9 @@ from bot.pagerduty import service as pd_service
 from bot.pagerduty.domain import incident_ref
 from bot.slack.blocks.modals import declare_modal
 from bot.slack.ids import PagerDutyAction
+from bot.slack.listeners.lazy import just_ack
 from bot.slack.listeners.payloads import action_channel
 from bot.text import UNKNOWN_USER, mention
-
-
-def just_ack(ack: Ack) -> None:
-    """Ack a click at once; the work is done by the lazy listener."""
-    ack()
 
 
 def open_declare(body: dict[str, Any], *, deps: Deps) -> None:

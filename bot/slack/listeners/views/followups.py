@@ -12,13 +12,13 @@ from slack_bolt import Ack, App, BoltContext
 from bot.deps import Deps
 from bot.followups import flows
 from bot.incidents.domain import InvalidInput
-from bot.slack.ids import FollowUpAction, FollowUpBlock, FollowUpCallback
+from bot.slack.ids import FollowUpBlock, FollowUpCallback, FollowUpInput
 from bot.slack.listeners.commands.followups import deliver_followup
 from bot.slack.listeners.lazy import carry, run_carried
 from bot.slack.router import Followup, followup
 
 
-def _input(view: dict[str, Any], block: FollowUpBlock, action: FollowUpAction) -> dict[str, Any]:
+def _input(view: dict[str, Any], block: FollowUpBlock, action: FollowUpInput) -> dict[str, Any]:
     return dict(view["state"]["values"].get(block, {}).get(action, {}))
 
 
@@ -28,10 +28,10 @@ def accept_modal(
     """Add the follow-up of a submitted Add follow-up modal; return input errors, or what next."""
     meta = json.loads(view.get("private_metadata") or "{}")
     text = " ".join(
-        (_input(view, FollowUpBlock.TEXT, FollowUpAction.TEXT).get("value") or "").split()
+        (_input(view, FollowUpBlock.TEXT, FollowUpInput.TEXT).get("value") or "").split()
     )
-    owner = _input(view, FollowUpBlock.OWNER, FollowUpAction.OWNER).get("selected_user") or user_id
-    picked = _input(view, FollowUpBlock.DUE, FollowUpAction.DUE).get("selected_date")
+    owner = _input(view, FollowUpBlock.OWNER, FollowUpInput.OWNER).get("selected_user") or user_id
+    picked = _input(view, FollowUpBlock.DUE, FollowUpInput.DUE).get("selected_date")
     errors: dict[str, str] = {}
     if not text:
         errors[FollowUpBlock.TEXT] = "Say what needs doing."

@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.i18n import for_reader
 from bot.incidents import declare, flows
 from bot.incidents.domain import InvalidInput
-from bot.slack.ids import Action, Block, Callback
+from bot.slack.ids import IncidentBlock, IncidentCallback, IncidentInput
 from bot.slack.listeners.commands.incidents import change_followup, setup_incident
 from bot.slack.listeners.lazy import carry, run_carried
 from bot.slack.listeners.payloads import metadata_links, metadata_text, state_value
@@ -25,26 +25,31 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     """Record the incident from the declare modal (once per view, even if Slack re-delivers)."""
     try:
         title = declare.validate_title(
-            state_value(view, Block.TITLE, Action.TITLE) or "", deps.settings
+            state_value(view, IncidentBlock.TITLE, IncidentInput.TITLE) or "", deps.settings
         )
     except InvalidInput as exc:
-        raise FieldError(Block.TITLE, str(exc)) from exc
-    severity = state_value(view, Block.SEVERITY, Action.SEVERITY) or deps.settings.default_severity
+        raise FieldError(IncidentBlock.TITLE, str(exc)) from exc
+    severity = (
+        state_value(view, IncidentBlock.SEVERITY, IncidentInput.SEVERITY)
+        or deps.settings.default_severity
+    )
     try:
         severity = declare.validate_severity(severity, deps.settings)
     except InvalidInput as exc:
-        raise FieldError(Block.SEVERITY, str(exc)) from exc
+        raise FieldError(IncidentBlock.SEVERITY, str(exc)) from exc
     request = declare.DeclareRequest(
         request_key=f"view:{view['id']}",
         title=title,
         severity=severity,
         reporter_id=user_id,
-        description=state_value(view, Block.DESCRIPTION, Action.DESCRIPTION) or "",
-        commander_id=state_value(view, Block.COMMANDER, Action.COMMANDER) or user_id,
-        invitees=state_value(view, Block.INVITEES, Action.INVITEES) or [],
+        description=state_value(view, IncidentBlock.DESCRIPTION, IncidentInput.DESCRIPTION) or "",
+        commander_id=state_value(view, IncidentBlock.COMMANDER, IncidentInput.COMMANDER) or user_id,
+        invitees=state_value(view, IncidentBlock.INVITEES, IncidentInput.INVITEES) or [],
         links=metadata_links(view),
-        private="private" in (state_value(view, Block.PRIVATE, Action.PRIVATE) or []),
-        security=state_value(view, Block.INCIDENT_TYPE, Action.INCIDENT_TYPE) == "security",
+        private="private"
+        in (state_value(view, IncidentBlock.PRIVATE, IncidentInput.PRIVATE) or []),
+        security=state_value(view, IncidentBlock.INCIDENT_TYPE, IncidentInput.INCIDENT_TYPE)
+        == "security",
     )
     incident, _ = declare.open_declaration(
         request, session_factory=deps.session_factory, settings=deps.settings
@@ -55,25 +60,25 @@ def accept_declare(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
 class FieldError(Exception):
     """A modal input is invalid; shown next to that input."""
 
-    def __init__(self, block: Block, message: str) -> None:
+    def __init__(self, block: IncidentBlock, message: str) -> None:
         super().__init__(message)
         self.block = block
 
 
 def accept_update(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     """Record an update from the Post update modal."""
-    text = state_value(view, Block.TEXT, Action.TEXT) or ""
+    text = state_value(view, IncidentBlock.TEXT, IncidentInput.TEXT) or ""
     channel_id = metadata_text(view, "channel_id")
     try:
         change = flows.record_update(channel_id, text, user_id, ctx=deps.incidents)
     except InvalidInput as exc:
-        raise FieldError(Block.TEXT, str(exc)) from exc
+        raise FieldError(IncidentBlock.TEXT, str(exc)) from exc
     return change_followup(change)
 
 
 def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     """Change severity from the modal."""
-    severity = state_value(view, Block.SEVERITY, Action.SEVERITY) or ""
+    severity = state_value(view, IncidentBlock.SEVERITY, IncidentInput.SEVERITY) or ""
     try:
         change = flows.change_severity(
             metadata_text(view, "channel_id"),
@@ -82,13 +87,13 @@ def accept_severity(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
             ctx=deps.incidents,
         )
     except InvalidInput as exc:
-        raise FieldError(Block.SEVERITY, str(exc)) from exc
+        raise FieldError(IncidentBlock.SEVERITY, str(exc)) from exc
     return change_followup(change)
 
 
 def accept_resolve(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
     """Resolve from the modal."""
-    summary = state_value(view, Block.SUMMARY, Action.SUMMARY) or ""
+    summary = state_value(view, IncidentBlock.SUMMARY, IncidentInput.SUMMARY) or ""
     try:
         change = flows.resolve(
             metadata_text(view, "channel_id"),
@@ -97,15 +102,15 @@ def accept_resolve(view: dict[str, Any], user_id: str, deps: Deps) -> Outcome:
             ctx=deps.incidents,
         )
     except InvalidInput as exc:
-        raise FieldError(Block.SUMMARY, str(exc)) from exc
+        raise FieldError(IncidentBlock.SUMMARY, str(exc)) from exc
     return change_followup(change)
 
 
 VIEW_HANDLERS: dict[str, ViewAccept] = {
-    Callback.DECLARE: accept_declare,
-    Callback.UPDATE: accept_update,
-    Callback.SEVERITY: accept_severity,
-    Callback.RESOLVE: accept_resolve,
+    IncidentCallback.DECLARE: accept_declare,
+    IncidentCallback.UPDATE: accept_update,
+    IncidentCallback.SEVERITY: accept_severity,
+    IncidentCallback.RESOLVE: accept_resolve,
 }
 
 
@@ -130,7 +135,9 @@ def accept_submission(
         return
     except InvalidInput as exc:
         blocks = [b for b in body["view"].get("blocks", []) if isinstance(b, dict)]
-        first_block = next((b["block_id"] for b in blocks if b.get("block_id")), Block.TITLE)
+        first_block = next(
+            (b["block_id"] for b in blocks if b.get("block_id")), IncidentBlock.TITLE
+        )
         ack(response_action="errors", errors={first_block: str(exc)})
         return
     carry(context, outcome.followup)

@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.i18n import _
 from bot.incidents.domain import InvalidInput
 from bot.nudges import meetings
-from bot.slack.ids import NudgeAction, NudgeBlock, NudgeCallback
+from bot.slack.ids import NudgeBlock, NudgeCallback, NudgeInput
 from bot.slack.listeners.lazy import carry, deliver, run_carried
 from bot.slack.listeners.payloads import metadata
 from bot.slack.router import Followup, followup
@@ -23,15 +23,15 @@ def submitted(view: dict[str, Any]) -> dict[str, Any]:
     """Read the modal's values: date, time, timezone, duration, attendees and its metadata."""
     values = view["state"]["values"]
 
-    def element(block: NudgeBlock, action: NudgeAction) -> dict[str, Any]:
+    def element(block: NudgeBlock, action: NudgeInput) -> dict[str, Any]:
         return dict(values.get(block, {}).get(action, {}))
 
     return {
-        "date": element(NudgeBlock.DATE, NudgeAction.DATE).get("selected_date"),
-        "time": element(NudgeBlock.TIME, NudgeAction.TIME).get("selected_time"),
-        "timezone": element(NudgeBlock.TIMEZONE, NudgeAction.TIMEZONE).get("value") or "",
-        "duration": element(NudgeBlock.DURATION, NudgeAction.DURATION).get("value") or "",
-        "attendees": element(NudgeBlock.ATTENDEES, NudgeAction.ATTENDEES).get("selected_users")
+        "date": element(NudgeBlock.DATE, NudgeInput.DATE).get("selected_date"),
+        "time": element(NudgeBlock.TIME, NudgeInput.TIME).get("selected_time"),
+        "timezone": element(NudgeBlock.TIMEZONE, NudgeInput.TIMEZONE).get("value") or "",
+        "duration": element(NudgeBlock.DURATION, NudgeInput.DURATION).get("value") or "",
+        "attendees": element(NudgeBlock.ATTENDEES, NudgeInput.ATTENDEES).get("selected_users")
         or [],
         "meta": metadata(view),
     }
