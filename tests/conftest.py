@@ -117,8 +117,17 @@ def _has_sqlite_sequence(conn: Connection) -> bool:
 
 @pytest.fixture
 def clean_engine(engine: Engine) -> Iterator[Engine]:
-    """Yield the migrated engine for multi-threaded tests; empty every table afterwards."""
+    """Yield the migrated engine, empty and with ids from 1, for multi-threaded tests.
+
+    Emptied before as well as after: a rolled-back transactional test still advances
+    PostgreSQL's sequences, and these tests read the ids people see (FU-1, INC-1).
+    """
+    _empty_tables(engine)
     yield engine
+    _empty_tables(engine)
+
+
+def _empty_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in metadata.sorted_tables)
@@ -126,9 +135,8 @@ def clean_engine(engine: Engine) -> Iterator[Engine]:
         else:
             for table in reversed(metadata.sorted_tables):
                 conn.execute(table.delete())
-            conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(
-                conn
-            ) else None
+            if _has_sqlite_sequence(conn):
+                conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture(autouse=True)
