@@ -18,6 +18,6 @@ def register_subcommands(router: CommandRouter) -> None:
     """Register every feature's subcommands, in the order `/incident help` lists them."""
     incidents.register(router)
     pagerduty.register(router)
-    postmortems.register(router)
     nudges.register(router)
+    postmortems.register(router)
     followups.register(router)
