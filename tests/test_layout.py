@@ -135,3 +135,22 @@ def test_the_vendor_check_would_see_a_domain_import() -> None:
     """A domain module importing Slack's SDK is reported (the check can fail)."""
     found = set(imported_modules("from slack_sdk.models.blocks import SectionBlock", "bot.nudges"))
     assert any(is_within(m, "slack_sdk") for m in found)
+
+
+def test_the_domain_uses_only_the_pure_builders_of_the_slack_side() -> None:
+    """Listeners call flows, not the reverse; features may render with bot.slack.blocks."""
+    offenders = []
+    for path in sorted(BOT.rglob("*.py")):
+        if not any(is_within(module_name(path), domain) for domain in DOMAIN):
+            continue
+        imports = imported_modules(path.read_text(encoding="utf-8"), package_of(path))
+        wrong = sorted(
+            m
+            for m in imports
+            if is_within(m, "bot.slack")
+            and m != "bot.slack"
+            and not is_within(m, "bot.slack.blocks")
+        )
+        if wrong:
+            offenders.append(f"{path.relative_to(ROOT)} imports {', '.join(wrong)}")
+    assert offenders == []
