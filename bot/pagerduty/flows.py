@@ -19,6 +19,7 @@ from bot.i18n import N_, _, default_language, language, public_
 from bot.incidents import service as incidents
 from bot.incidents.domain import InvalidInput, incident_label
 from bot.incidents.models import Incident
+from bot.incidents.privacy import shown_title
 from bot.integrations.ports import ChatPort, IntegrationError, NotFound, PagerDutyPort
 from bot.outbox import service as outbox
 from bot.pagerduty import service as pd_service
@@ -210,7 +211,9 @@ def page(
         )
     with session_scope(session_factory) as session:
         incident = _incident(incident_id, session)
-        label, title, channel = incident_label(incident.number), incident.title, incident.channel_id
+        label, channel = incident_label(incident.number), incident.channel_id
+        # PagerDuty is read by more people than a private channel's members.
+        title = shown_title(incident.title, private=incident.is_private)
         kickoff = incident.kickoff_ts
     where = (chat.permalink(channel, kickoff) if channel and kickoff else None) or (
         f"https://slack.com/app_redirect?channel={channel}" if channel else "(no channel yet)"

@@ -264,3 +264,14 @@ def test_a_repeated_page_finds_the_incident_it_already_created(
     assert again.id == first.id
     keyed = [i for i in fake_pd.state.incidents.values() if i["incident_key"] == "sevbot-7-x"]
     assert len(keyed) == 1
+
+
+def test_paging_for_a_private_incident_keeps_its_title_out_of_pagerduty(
+    pd: Harness, fake_pd: SeededPagerDuty
+) -> None:
+    sev = pd.declare("declare private sev2 Payroll export leaked")
+    assert "Paging checkout" in _reply(pd.command("page checkout", channel=sev["channel"]))
+    post = wait_until(lambda: [c for c in fake_pd.calls("/incidents") if c.method == "POST"])[0]
+    created = post.json()["incident"]
+    assert created["title"] == "[INC-1] (private incident)"
+    assert "Payroll" not in json.dumps(created) and sev["channel"] in created["body"]["details"]
