@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.slack import listeners
 from bot.slack.languages import ReaderLanguages, reader_middleware
 from bot.slack.listeners.commands import register_subcommands
+from bot.slack.listeners.errors import answer_listener_error
 
 
 class ObservedApp(App):
@@ -74,4 +75,5 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     if not deps.router.subcommands:
         register_features(deps)
     listeners.register(app, deps)
+    app.error(answer_listener_error)
     return app

@@ -99,10 +99,12 @@ def test_a_postgres_restart_mid_run_loses_nothing(
     assert len(answers) == DECLARES
     assert after and recovery < 2.0  # the pool reconnects at once (pool_pre_ping)
     assert all(a in accepted for a in answers if a.at > started + 2.0)
-    # Only declares sent while the database was down were refused (Slack shows the reporter a
-    # failure, and nothing of theirs was half-created: see the titles below).
+    # Only declares sent while the database was down were refused (nothing of theirs was
+    # half-created: see the titles below)...
     for answer in refused:
         assert stopped - 0.5 <= answer.at <= started + 2.0, answer
+        # ...and the reporter read why, in an ephemeral answer rather than a 500.
+        assert answer.status == 200 and "can't reach my database" in answer.body, answer
     assert len(refused) <= len(during) + 1
     # Nothing lost, nothing twice: exactly the accepted declares exist, each complete once.
     titles = sorted(r.title for r in incidents(h))
@@ -138,3 +140,40 @@ def test_a_record_of_what_slack_did_waits_out_the_restart(
     print(f"\nrecord written {waited:.2f}s after the database went down")
     assert waited >= 1.0
     assert incidents(h)[0].announcement_ts == "1700000000.999999"
+
+
+def test_with_the_database_down_a_command_and_a_form_get_a_clear_answer(
+    cluster: ThrowawayCluster, bot_on_cluster: Harness
+) -> None:
+    """Not a 500 ("dispatch_failed"): the author reads that nothing was recorded, and why."""
+    from bot.slack.ids import IncidentBlock, IncidentCallback, IncidentInput
+
+    h = bot_on_cluster
+    cluster.stop()
+    try:
+        with HttpServer(h.bot) as server:
+            signed = h.signer.slash_command(
+                user_id=h.alice, channel_id=h.general, text="declare sev3 Database is down"
+            )
+            status, body = server.post("/slack/events", signed)
+            assert status == 200, body
+            answer = json.loads(body)
+            assert answer["response_type"] == "ephemeral"
+            assert "can't reach my database" in answer["text"] and "nothing" in answer["text"]
+            form = [{"type": "input", "block_id": IncidentBlock.TITLE}]
+            title = {"type": "plain_text_input", "value": "Database is down"}
+            signed = h.signer.view_submission(
+                user_id=h.alice,
+                callback_id=IncidentCallback.DECLARE,
+                values={IncidentBlock.TITLE: {IncidentInput.TITLE: title}},
+                blocks=form,
+            )
+            status, body = server.post("/slack/events", signed)
+            assert status == 200, body
+            errors = json.loads(body)
+            assert errors["response_action"] == "errors"
+            assert "can't reach my database" in errors["errors"][IncidentBlock.TITLE]
+    finally:
+        cluster.start()
+    wait_until(lambda: h.command("help").status == 200, timeout=30)
+    assert incidents(h) == []  # nothing was half-recorded
