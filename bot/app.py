@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.observability.slack_requests import observe_slack_request
 from bot.settings import Settings
 from bot.slack import listeners
+from bot.slack.envelope import refuse_malformed
 from bot.slack.languages import ReaderLanguages, reader_middleware
 from bot.slack.listeners.commands import register_subcommands
 from bot.slack.listeners.errors import answer_listener_error
@@ -71,6 +72,7 @@ def create_app(settings: Settings, deps: Deps, executor: Executor | None = None)
     )
     languages = ReaderLanguages(deps.chat.user_locale, executor or ThreadPoolExecutor(1))
     deps.reader_languages = languages
+    app.use(refuse_malformed)  # what a front door did not check already (threaded Socket Mode)
     app.use(reader_middleware(languages))
     if not deps.router.subcommands:
         register_features(deps)

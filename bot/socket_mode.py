@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.settings import Settings
+from bot.slack.envelope import shape_problem
 
 log = structlog.get_logger(__name__)
 
@@ -157,7 +158,16 @@ class AsyncSocketMode:
         await self.client.connect()
 
     async def _dispatch(self, client: Any, request: SocketModeRequest) -> None:
-        """Run the Bolt app on a worker thread, then ack on the loop."""
+        """Shape-check the envelope, run the Bolt app on a worker thread, then ack on the loop.
+
+        A malformed payload is refused before Bolt reads it (Bolt indexes fields without
+        checking their types), like a 400 at the HTTP front door: logged, never acked.
+        """
+        payload = request.payload
+        problem = shape_problem(payload) if isinstance(payload, dict) else "not an object"
+        if problem:
+            log.warning("slack_request_refused", reason="malformed", problem=problem)
+            return
         started = time.time()
         response = await asyncio.to_thread(run_bolt_app, self.app, request)
         await send_async_response(client, request, response, started)

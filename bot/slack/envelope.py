@@ -3,17 +3,26 @@
 Bolt guesses the body format from a substring (a slash command whose text contains the word
 "payload" is taken for interactivity) and indexes fields without checking their types. The
 HTTP front door parses the body here instead and refuses what Slack would never send with a
-400 naming the problem, so no listener meets a list where it expects an object.
+400 naming the problem, so no listener meets a list where it expects an object. The asyncio
+Socket Mode clients check each envelope's payload the same way before Bolt runs
+(bot/socket_mode.py); `refuse_malformed`, the app's first middleware, checks what reaches
+Bolt any other way (the threaded Socket Mode clients).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import structlog
+from slack_bolt import BoltResponse
+
 from bot.text import is_slack_id
+
+log = structlog.get_logger(__name__)
 
 _TS = re.compile(r"^\d{1,12}(\.\d{1,8})?$")
 _EVENT_IDS = ("user", "channel", "channel_id", "team", "bot_id", "item_user")
@@ -59,6 +68,15 @@ def _depth(value: Any) -> int:
         if isinstance(item, dict | list):
             stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def refuse_malformed(body: Any, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    """Bolt middleware: stop a request no listener can rely on (what Socket Mode delivers)."""
+    problem = shape_problem(body) if isinstance(body, dict) else "the payload must be an object"
+    if problem:
+        log.warning("slack_request_refused", reason="malformed", problem=problem)
+        return BoltResponse(status=400, body=f"malformed Slack request: {problem}")
+    return next()
 
 
 def shape_problem(body: dict[str, Any]) -> str | None:
