@@ -145,14 +145,26 @@ class QueryMixin(ContentMixin):
             return (condition or {}).get("name") == value.get("equals")
         if kind in ("title", "rich_text", "url"):
             text = self._plain(condition) if isinstance(condition, list) else (condition or "")
-            return (
-                text == value["equals"] if "equals" in value else value.get("contains", "") in text
-            )
+            return self._compare_text(text, value)
         if kind == "date":
             return condition is not None and self._compare_date(
                 parse_time(condition["start"]), value
             )
         raise invalid(f"Filtering on {kind} is not supported by this fake.")
+
+    def _compare_text(self, text: str, condition: dict[str, Any]) -> bool:
+        ops = {
+            "equals": lambda v: text == v,
+            "does_not_equal": lambda v: text != v,
+            "contains": lambda v: v in text,
+            "does_not_contain": lambda v: v not in text,
+            "starts_with": lambda v: text.startswith(v),
+            "ends_with": lambda v: text.endswith(v),
+        }
+        unknown = [op for op in condition if op not in ops]
+        if unknown or not condition:
+            raise invalid(f"Unsupported text condition {unknown or condition}.")
+        return all(ops[op](str(v)) for op, v in condition.items())
 
     def _compare_number(self, actual: Any, condition: dict[str, Any]) -> bool:
         if actual is None:

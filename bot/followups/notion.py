@@ -152,8 +152,16 @@ def push_pending(
                 notion.update_page(item.notion_page_id, properties)
                 page_id, url = item.notion_page_id, item.notion_url
             else:
-                created = notion.create_page(source, properties, [])
-                page_id, url = created.id, created.url
+                # A run killed after Notion created the page never recorded it: adopt that one.
+                found = notion.find_page_by_title(
+                    source, title_property="Name", starts_with=f"{item.label} "
+                )
+                if found is not None:
+                    notion.update_page(found.id, properties)
+                    page_id, url = found.id, found.url
+                else:
+                    created = notion.create_page(source, properties, [])
+                    page_id, url = created.id, created.url
                 summary.created_for.add(item.incident_id)
         except IntegrationError as exc:
             summary.failed += 1

@@ -280,6 +280,21 @@ class NotionAdapter:
         pages = result.get("results") or []
         return _page(pages[0]) if pages else None
 
+    def find_page_by_title(
+        self, data_source_id: str, *, title_property: str, starts_with: str
+    ) -> NotionPage | None:
+        """Return a page whose title starts with `starts_with`, if any."""
+        result = self._call(
+            "the follow-ups database",
+            self._client.data_sources.query,
+            data_source_id,
+            filter={"property": title_property, "title": {"starts_with": starts_with}},
+            page_size=1,
+            idempotent=True,
+        )
+        pages = result.get("results") or []
+        return _page(pages[0]) if pages else None
+
     def create_page(
         self, data_source_id: str, properties: dict[str, Any], children: list[dict[str, Any]]
     ) -> NotionPage:

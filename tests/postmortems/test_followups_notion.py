@@ -125,3 +125,37 @@ def test_follow_ups_become_pages_listed_in_the_postmortem_and_sync_back(
     [page] = fake_notion.pages_in(source)
     assert page["properties"]["Status"]["name"] == "Won't do"
     assert not _row(h).notion_pending
+
+
+def test_a_page_created_by_a_killed_run_is_adopted_not_created_twice(
+    h: Harness, fake_notion: FakeNotion
+) -> None:
+    """Notion created the page, then the process died before recording its id."""
+    from bot.followups.notion import page_properties
+    from bot.integrations.ports import NotionPort
+
+    settings = h.deps.settings
+    source = fake_notion.data_source_of(settings.notion_followups_database_id or "")
+    inc = h.declare("declare sev2 Checkout is down")
+    h.command("followup Add a queue alert", channel=inc["channel"])
+    h.command("followup Add a disk alert", channel=inc["channel"])
+    h.command("resolve Rolled back", channel=inc["channel"])
+    wait_until(lambda: _exported(h), message="postmortem exported")
+    with session_scope(h.deps.session_factory) as session:
+        postmortem_page = session.scalars(select(Postmortem.notion_page_id)).one()
+        first = session.scalars(select(FollowUp).order_by(FollowUp.id)).first()
+        assert first is not None and postmortem_page
+        session.expunge(first)
+    notion: NotionPort | None = h.deps.notion
+    assert notion is not None
+    orphan = notion.create_page(source, page_properties(first, postmortem_page, []), [])
+
+    summary = run_notion_sync(h.deps)
+
+    assert sorted(summary.pushed) == [1, 2]
+    pages = fake_notion.pages_in(source)
+    titles = sorted(p["properties"]["Name"][0]["text"]["content"] for p in pages)
+    assert titles == ["FU-1 Add a queue alert", "FU-2 Add a disk alert"]
+    with session_scope(h.deps.session_factory) as session:
+        adopted = session.get(FollowUp, first.id)
+        assert adopted is not None and adopted.notion_page_id == orphan.id

@@ -43,6 +43,12 @@ class NotionPort(Protocol):
         """Return the page whose number property equals `number`, if any."""
         ...
 
+    def find_page_by_title(
+        self, data_source_id: str, *, title_property: str, starts_with: str
+    ) -> NotionPage | None:
+        """Return a page whose title starts with `starts_with`, if any."""
+        ...
+
     def create_page(
         self, data_source_id: str, properties: dict[str, Any], children: list[dict[str, Any]]
     ) -> NotionPage:
