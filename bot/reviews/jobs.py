@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 LEASE = timedelta(minutes=10)
+LOOK_BACK = timedelta(minutes=5)  # before the due time: clocks of Slack and us differ
 RETRY_EVERY = timedelta(minutes=10)
 RETRY_FOR = timedelta(days=3)
 # A replica that fires late (a slow start, a long job before it) still finds its firing.
@@ -92,9 +93,23 @@ def generate(
     return review
 
 
-def post_review(review: Review, *, chat: ChatPort, channel: str) -> str:
-    """Upload the chart with the review as its comment (files_upload_v2); return the channel."""
+def review_file_name(review: Review) -> str:
+    """Return the chart's file name: one per review, so a lost upload can be found again."""
+    return f"incident-review-{review.current.until:%Y-%m-%d}.png"
+
+
+def post_review(
+    review: Review, *, chat: ChatPort, channel: str, look_since: datetime | None = None
+) -> str:
+    """Upload the chart with the review as its comment (files_upload_v2); return the channel.
+
+    With `look_since` (a retry), an upload that reached Slack since then is not repeated.
+    """
     channel_id = chat.resolve_channel(channel)
+    if look_since is not None and chat.find_file(
+        channel_id, review_file_name(review), oldest=look_since.timestamp()
+    ):
+        return channel_id
     png = render_chart(
         review.weeks,
         title="Incidents per week by severity",
@@ -103,7 +118,7 @@ def post_review(review: Review, *, chat: ChatPort, channel: str) -> str:
     chat.share_file(
         channel_id,
         FileShare(
-            filename=f"incident-review-{review.current.until:%Y-%m-%d}.png",
+            filename=review_file_name(review),
             content=png,
             title=f"Incident review {review.current.until:%Y-%m-%d}",
             initial_comment=render_text(review)[:MESSAGE_LIMIT],
@@ -139,8 +154,12 @@ def deliver_pending(deps: Deps, *, now: datetime | None = None) -> list[str]:
             due_at, attempts = run.due_at, run.attempts
         try:
             review = generate(session_factory=deps.session_factory, settings=settings, until=due_at)
+            # A retry (an earlier attempt failed or its process died) looks for its upload.
             channel_id = post_review(
-                review, chat=deps.chat, channel=settings.incident_review_channel
+                review,
+                chat=deps.chat,
+                channel=settings.incident_review_channel,
+                look_since=(due_at - LOOK_BACK) if attempts > 1 else None,
             )
         except IntegrationError as exc:
             log.warning("incident_review_not_posted", run=key, problem=str(exc))

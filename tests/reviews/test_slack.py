@@ -115,6 +115,30 @@ def test_a_failed_post_is_kept_and_retried(review_harness: Harness) -> None:
     assert "Incident review 2026-10-03 → 2026-11-02" in _review_posts(h)[0]["text"]
 
 
+def test_an_upload_whose_process_died_is_not_repeated(review_harness: Harness) -> None:
+    """Slack took the chart, then the process died before recording it: the retry finds it."""
+    from bot.reviews import service
+
+    h = review_harness
+    h.slack.add_channel("incident-review", members=[h.alice])
+    now = datetime(2026, 11, 2, 10, 0, 30, tzinfo=UTC)
+    key, due = "incident-review:2026-11-02T10:00", now.replace(second=0)
+    with session_scope(h.deps.session_factory) as session:  # what the killed process did...
+        service.record_run(key, due, session=session)
+        assert service.claim_run(key, session=session, now=now, lease_until=now + jobs.LEASE)
+    review = jobs.generate(
+        session_factory=h.deps.session_factory, settings=h.deps.settings, until=due
+    )
+    jobs.post_review(review, chat=h.deps.chat, channel="incident-review")  # ...before it died
+    assert jobs.deliver_pending(h.deps, now=now + timedelta(minutes=5)) == []  # still leased
+    assert jobs.deliver_pending(h.deps, now=now + jobs.LEASE + timedelta(minutes=1)) == [key]
+    assert len(_review_posts(h)) == 1
+    assert len(h.slack.calls_to("files.completeUploadExternal")) == 1
+    with session_scope(h.deps.session_factory) as session:
+        run = session.get(IncidentReviewRun, key)
+        assert run is not None and run.posted_at is not None and run.attempts == 2
+
+
 def test_default_schedule_is_the_first_monday_at_ten(review_harness: Harness) -> None:
     settings = make_settings(review_harness.slack, review_harness.deps.engine)
     trigger = jobs.review_trigger(settings.model_copy(update={"default_timezone": "Asia/Seoul"}))
