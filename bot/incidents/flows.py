@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope, utcnow
 from bot.i18n import _, public_, status_label
@@ -60,6 +60,14 @@ def channel_incident(channel_id: str, *, session: Session, usage: str | None = N
             "Run it in the channel of the incident you mean (see `/incident list`)."
         )
     )
+
+
+def find_channel_incident(
+    channel_id: str, *, session_factory: sessionmaker[Session], usage: str | None = None
+) -> IncidentSnapshot:
+    """Return the incident of this channel (in a session of its own), or refuse like above."""
+    with session_scope(session_factory) as session:
+        return snapshot(channel_incident(channel_id, session=session, usage=usage))
 
 
 def _record_change(

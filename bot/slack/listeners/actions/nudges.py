@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.i18n import _
 from bot.incidents import service as incidents
 from bot.incidents.domain import incident_label
-from bot.nudges import service
+from bot.nudges.flows import snooze_updates
 from bot.nudges.rules import SNOOZE_CHOICES
 from bot.settings import parse_duration
 from bot.slack.ids import NudgeAction
@@ -32,11 +32,10 @@ def snooze(body: dict[str, Any], deps: Deps) -> Followup | None:
     channel, user = action_channel(body), body["user"]["id"]
     now = utcnow()
     until = now + parse_duration(choice)
-    with session_scope(deps.session_factory) as session:
-        incident_id = incidents.incident_id_for_channel(channel, session=session)
-        if incident_id is None:
-            return None
-        service.snooze(incident_id, session=session, until=until, by=user, now=now)
+    if not snooze_updates(
+        channel, user, until=until, now=now, session_factory=deps.session_factory
+    ):
+        return None
     text = _(
         ":zzz: {user} snoozed update nudges for {duration}.",
         user=mention(user),

@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.followups import flows
 from bot.integrations.ports import IntegrationError
 from bot.slack.blocks.followups import confirmation_blocks, followup_list_blocks
+from bot.slack.listeners.lazy import deliver
 from bot.slack.router import CommandInput, CommandRouter, Outcome, followup
 
 
@@ -62,7 +63,7 @@ def deliver_followup(
     reply: str = "",
 ) -> None:
     """Send the outbox rows a follow-up recorded, then tell the person who added it."""
-    deps.outbox.deliver(keys)
+    deliver(deps, keys=keys)
     if reply and channel_id and user_id:
         with contextlib.suppress(IntegrationError):
             deps.chat.post_ephemeral(channel_id, user_id, reply)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.db import session_scope, utcnow
+from bot.db import utcnow
 from bot.deps import Deps
 from bot.i18n import N_, _, for_reader
-from bot.incidents.domain import InvalidInput, incident_label
-from bot.incidents.flows import channel_incident
+from bot.incidents.domain import InvalidInput
+from bot.incidents.flows import find_channel_incident
 from bot.nudges import meetings
 from bot.slack.blocks.nudges import schedule_modal
 from bot.slack.listeners.lazy import deliver
@@ -17,9 +17,8 @@ from bot.slack.router import CommandInput, CommandRouter, Outcome, followup
 
 def accept_schedule(cmd: CommandInput, deps: Deps) -> Outcome:
     """Validate /incident schedule quickly; the profile lookup and posting come after the ack."""
-    with session_scope(deps.session_factory) as session:
-        incident = channel_incident(cmd.channel_id, session=session)
-        incident_id, label = incident.id, incident_label(incident.number)
+    incident = find_channel_incident(cmd.channel_id, session_factory=deps.session_factory)
+    incident_id, label = incident.id, incident.label
     if cmd.args.lower() == "cancel":
         _incident_id, keys = meetings.cancel_meeting(
             cmd.channel_id,

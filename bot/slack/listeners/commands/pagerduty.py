@@ -12,7 +12,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.i18n import N_, _, for_reader
 from bot.incidents.domain import InvalidInput
-from bot.incidents.flows import channel_incident
+from bot.incidents.flows import find_channel_incident
 from bot.integrations.ports import AuthError, IntegrationError, PagerDutyPort
 from bot.pagerduty import flows
 from bot.pagerduty import service as pd_service
@@ -31,8 +31,9 @@ def adapter_of(deps: Deps) -> PagerDutyPort:
 
 
 def _sev_channel(cmd: CommandInput, deps: Deps, usage: str) -> int:
-    with session_scope(deps.session_factory) as session:
-        return channel_incident(cmd.channel_id, session=session, usage=usage).id
+    return find_channel_incident(
+        cmd.channel_id, session_factory=deps.session_factory, usage=usage
+    ).id
 
 
 def _report(deps: Deps, channel_id: str, user_id: str, problem: Exception) -> None:

@@ -8,7 +8,7 @@ from bot.db import session_scope
 from bot.deps import Deps
 from bot.i18n import N_, _, for_reader
 from bot.incidents import service as incidents
-from bot.incidents.flows import channel_incident
+from bot.incidents.flows import find_channel_incident
 from bot.integrations.ports import IntegrationError
 from bot.postmortems import flows, jobs
 from bot.postmortems.export import NOT_CONFIGURED, ExportResult
@@ -23,8 +23,7 @@ def accept_postmortem(cmd: CommandInput, deps: Deps) -> Outcome:
             cmd.channel_id, cmd.user_id, session_factory=deps.session_factory
         )
         return Outcome(followup=followup(deliver, keys=keys))
-    with session_scope(deps.session_factory) as session:
-        incident_id = channel_incident(cmd.channel_id, session=session).id
+    incident_id = find_channel_incident(cmd.channel_id, session_factory=deps.session_factory).id
     return Outcome(
         reply=_("Creating the postmortem document…"),
         followup=followup(
